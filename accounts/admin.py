@@ -1,0 +1,77 @@
+"""piccolo-admin at /admin for platform admins: raw CRUD on the tables. It shares Werkbank's
+accounts (User extends BaseUser) and sessions (through the adapter below), so a platform admin
+who is logged in to Werkbank is logged in there; everyone else gets 403 before it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlparse
+
+from litestar import asgi
+from litestar.types import Receive, Scope, Send
+from piccolo_admin.endpoints import create_admin
+
+from core.settings import Settings
+from core.tables import AuditEntry, OutboxMessage
+from accounts import services
+from accounts.auth import SESSION_COOKIE, platform_admin_required
+from accounts.tables import ApiToken, Membership, Organisation, User
+
+PICCOLO_SESSION_COOKIE = "id"  # the cookie name piccolo-admin reads
+
+
+@dataclass
+class _AdminSession:
+    token: str
+
+
+class AdminSessions:
+    """What piccolo-admin asks of a session table, answered from Werkbank's own sessions."""
+
+    @classmethod
+    async def get_user_id(cls, token: str, increase_expiry=None) -> int | None:
+        user = await services.user_for_session(token)
+        return user.id if user is not None else None
+
+    @classmethod
+    async def remove_session(cls, token: str) -> None:
+        await services.revoke_session(token)
+
+    @classmethod
+    async def create_session(cls, user_id: int, expiry_date: datetime | None = None,
+                             max_expiry_date: datetime | None = None) -> _AdminSession:
+        user = await User.objects().where(User.id == user_id).first()
+        return _AdminSession(token=await services.create_session(user))
+
+
+def admin_handler(settings: Settings):
+    host = urlparse(settings.base_url).hostname or "127.0.0.1"
+    admin = create_admin(
+        tables=[Organisation, Membership, User, ApiToken, OutboxMessage, AuditEntry],
+        auth_table=User,
+        session_table=AdminSessions,  # type: ignore[arg-type]
+        site_name="Werkbank beheer",
+        production=settings.is_production,
+        allowed_hosts=[host],
+        default_language_code="nl",
+    )
+
+    @asgi("/admin", is_mount=True, guards=[platform_admin_required], include_in_schema=False)
+    async def admin_mount(scope: Scope, receive: Receive, send: Send) -> None:
+        # Hand Werkbank's session token to piccolo-admin under the cookie name it reads.
+        token = scope["user"].session_token or ""
+        headers = [(k, v) for k, v in scope.get("headers", []) if k != b"cookie"]
+        cookies = [
+            part.strip() for key, value in scope.get("headers", []) if key == b"cookie"
+            for part in value.decode("latin-1").split(";")
+            if part.strip() and not part.strip().startswith(f"{PICCOLO_SESSION_COOKIE}=")
+        ]
+        cookies.append(f"{PICCOLO_SESSION_COOKIE}={token}")
+        headers.append((b"cookie", "; ".join(cookies).encode("latin-1")))
+        await admin({**scope, "headers": headers}, receive, send)
+
+    return admin_mount
+
+
+__all__ = ["admin_handler", "SESSION_COOKIE"]

@@ -1,0 +1,23 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from accounts.tables import (
+    ApiToken,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    PasswordResetToken,
+    Session,
+    User,
+)
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+APP_CONFIG = AppConfig(
+    app_name="accounts",
+    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
+    table_classes=[User, Organisation, Membership, Session, ApiToken, LoginAttempt, PasswordResetToken],
+    migration_dependencies=["core.piccolo_app"],
+    commands=[],
+)

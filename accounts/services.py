@@ -1,0 +1,483 @@
+"""Account rules: logging in (with a rate limit), sessions, passwords, API tokens, users and
+organisations. Services take plain values and the acting user and raise domain errors."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from core import audit
+from core.db import atomic
+from core.errors import NotAllowed, NotAuthenticated, NotFound, RateLimited, ValidationFailed
+from core.i18n import gettext as _
+from core.i18n import lazy_gettext as _l
+from core.i18n import normalise_language
+from core.mail import queue_mail
+from accounts.tables import (
+    ApiToken,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    PasswordResetToken,
+    Session,
+    User,
+)
+
+Role = Membership.Role
+Kind = Organisation.Kind
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
+RESET_TOKEN_HOURS = 2
+IP_FAILURE_LIMIT = 30  # failures from one address in the window, over all e-mails
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Which kinds of organisation a role belongs to.
+ROLE_ORGANISATION_KINDS: dict[Role, tuple[Kind, ...]] = {
+    Role.teacher: (Kind.school,),
+    Role.school_admin: (Kind.school,),
+    Role.owner_staff: (Kind.sector_fund, Kind.training_centre, Kind.company, Kind.government),
+    Role.provider_staff: (Kind.provider,),
+    Role.rtc_staff: (Kind.rtc,),
+    Role.platform_admin: (),
+}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the acting user -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoleGrant:
+    role: Role
+    organisation_id: int | None
+    organisation_name: str = ""
+    organisation_kind: str = ""
+    organisation_slug: str = ""
+
+
+@dataclass
+class Actor:
+    """A logged-in user with their roles, loaded once per request. Object-level checks ask it
+    what the user may do with a given organisation's objects."""
+
+    user: User
+    grants: list[RoleGrant] = field(default_factory=list)
+    session_token: str | None = None
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    @property
+    def roles(self) -> set[Role]:
+        return {grant.role for grant in self.grants}
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return Role.platform_admin in self.roles
+
+    def organisation_ids(self, *roles: Role) -> set[int]:
+        return {g.organisation_id for g in self.grants if g.organisation_id and (not roles or g.role in roles)}
+
+    def acts_for(self, organisation_id: int | None, *roles: Role) -> bool:
+        """True when the user holds one of `roles` in that organisation (platform admins: always)."""
+        if self.is_platform_admin:
+            return True
+        return organisation_id is not None and organisation_id in self.organisation_ids(*roles)
+
+    def require(self, allowed: bool, message: str | None = None) -> None:
+        if not allowed:
+            raise NotAllowed(message or _("You are not allowed to do this."))
+
+    @property
+    def primary_role(self) -> Role | None:
+        order = list(Role)[::-1]  # platform_admin first
+        for role in order:
+            if role in self.roles:
+                return role
+        return None
+
+
+async def load_actor(user: User, session_token: str | None = None) -> Actor:
+    rows = await Membership.select(
+        Membership.role,
+        Membership.organisation.id,
+        Membership.organisation.name,
+        Membership.organisation.kind,
+        Membership.organisation.slug,
+    ).where(Membership.user == user.id).order_by(Membership.id)
+    grants = [
+        RoleGrant(
+            role=Role(row["role"]),
+            organisation_id=row["organisation.id"],
+            organisation_name=row["organisation.name"] or "",
+            organisation_kind=row["organisation.kind"] or "",
+            organisation_slug=row["organisation.slug"] or "",
+        )
+        for row in rows
+    ]
+    return Actor(user=user, grants=grants, session_token=session_token)
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+def validate_password(password: str, confirm: str | None = None, field_name: str = "password") -> None:
+    if confirm is not None and password != confirm:
+        raise ValidationFailed(_("The two passwords are not the same."), {field_name: _("The two passwords are not the same.")})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        message = _("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+        raise ValidationFailed(message, {field_name: message})
+    if len(password) > MAX_PASSWORD_LENGTH:
+        message = _("The password may have at most %(n)s characters.", n=MAX_PASSWORD_LENGTH)
+        raise ValidationFailed(message, {field_name: message})
+
+
+async def hash_password(password: str) -> str:
+    # PBKDF2 with hundreds of thousands of rounds: off the event loop.
+    return await asyncio.to_thread(User.hash_password, password)
+
+
+async def verify_password(stored: str, password: str) -> bool:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        _algorithm, iterations, salt, _hashed = User.split_stored_password(stored)
+        candidate = await asyncio.to_thread(User.hash_password, password, salt, int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(candidate, stored)
+
+
+# --- logging in ------------------------------------------------------------------------------
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+async def authenticate(email: str, password: str, ip_address: str = "", *, max_failures: int = 5, window_minutes: int = 15) -> User:
+    """The user with that e-mail and password. Raises RateLimited after `max_failures` failed
+    tries for that e-mail (or many from one address) within the window, and NotAuthenticated
+    for a wrong e-mail or password (one message for both, so addresses cannot be probed)."""
+    email = normalise_email(email)
+    since = now() - timedelta(minutes=window_minutes)
+    failures = await LoginAttempt.count().where(
+        (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
+    )
+    ip_failures = 0
+    if ip_address:
+        ip_failures = await LoginAttempt.count().where(
+            (LoginAttempt.ip_address == ip_address) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
+        )
+    if failures >= max_failures or ip_failures >= IP_FAILURE_LIMIT:
+        oldest = await LoginAttempt.select(LoginAttempt.created_at).where(
+            (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
+        ).order_by(LoginAttempt.created_at).first()
+        wait = window_minutes * 60
+        if oldest:
+            wait = max(60, int((oldest["created_at"] + timedelta(minutes=window_minutes) - now()).total_seconds()))
+        raise RateLimited(
+            _("Too many failed attempts. Try again in %(minutes)s minutes, or reset your password.", minutes=(wait + 59) // 60),
+            retry_after_seconds=wait,
+        )
+    user = await User.objects().where(User.email == email).first()
+    ok = False
+    if user is None:
+        await hash_password(password[:MAX_PASSWORD_LENGTH])  # same time as a real check
+    else:
+        ok = user.active and await verify_password(user.password, password)
+    await LoginAttempt.insert(LoginAttempt(email=email[:320], ip_address=ip_address[:45], succeeded=ok))
+    if not ok:
+        raise NotAuthenticated(_("The e-mail address or the password is not right."))
+    await User.update({User.last_login: datetime.now()}).where(User.id == user.id)
+    return user
+
+
+async def create_session(user: User, *, days: int = 14, user_agent: str = "", ip_address: str = "") -> str:
+    token = secrets.token_urlsafe(32)
+    async with atomic():
+        await Session.insert(Session(
+            user=user.id,
+            token_hash=hash_token(token),
+            expires_at=now() + timedelta(days=days),
+            user_agent=user_agent[:300],
+            ip_address=ip_address[:45],
+        ))
+        await audit.record(user, "session.created", "user", user.id, ip_address=ip_address)
+    return token
+
+
+async def user_for_session(token: str) -> User | None:
+    if not token or len(token) > 100:
+        return None
+    moment = now()
+    session = await Session.objects().where(
+        (Session.token_hash == hash_token(token)) & (Session.revoked_at.is_null()) & (Session.expires_at > moment)
+    ).first()
+    if session is None:
+        return None
+    user = await User.objects().where((User.id == session.user) & (User.active == True)).first()  # noqa: E712
+    if user is not None and moment - session.last_seen_at > timedelta(minutes=5):
+        await Session.update({Session.last_seen_at: moment}).where(Session.id == session.id)
+    return user
+
+
+async def revoke_session(token: str) -> None:
+    await Session.update({Session.revoked_at: now()}).where(
+        (Session.token_hash == hash_token(token)) & (Session.revoked_at.is_null())
+    )
+
+
+async def revoke_sessions(user_id: int, keep_token: str | None = None) -> None:
+    query = Session.update({Session.revoked_at: now()}).where(
+        (Session.user == user_id) & (Session.revoked_at.is_null())
+    )
+    if keep_token:
+        query = query.where(Session.token_hash != hash_token(keep_token))
+    await query
+
+
+# --- password change and reset ---------------------------------------------------------------
+
+async def change_password(actor: Actor, current: str, new: str, confirm: str) -> None:
+    if not await verify_password(actor.user.password, current):
+        message = _("Your current password is not right.")
+        raise ValidationFailed(message, {"current_password": message})
+    validate_password(new, confirm, "new_password")
+    hashed = await hash_password(new)
+    async with atomic():
+        await User.update({User.password: hashed}).where(User.id == actor.user.id)
+        await revoke_sessions(actor.user.id, keep_token=actor.session_token)
+        await audit.record(actor, "user.password_changed", "user", actor.user.id)
+
+
+async def request_password_reset(email: str, base_url: str) -> None:
+    """Mails a reset link when an active account has that address; says nothing either way."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        message = _("Enter a valid e-mail address.")
+        raise ValidationFailed(message, {"email": message})
+    user = await User.objects().where((User.email == email) & (User.active == True)).first()  # noqa: E712
+    if user is None:
+        return
+    token = secrets.token_urlsafe(32)
+    async with atomic():
+        await PasswordResetToken.insert(PasswordResetToken(
+            user=user.id, token_hash=hash_token(token), expires_at=now() + timedelta(hours=RESET_TOKEN_HOURS)
+        ))
+        await queue_mail(
+            user.email,
+            _l("Reset your Werkbank password"),
+            "accounts/mail/password_reset.txt",
+            language=user.language,
+            user=user,
+            link=f"{base_url}/password/reset/{token}",
+            hours=RESET_TOKEN_HOURS,
+        )
+        await audit.record(None, "user.password_reset_requested", "user", user.id)
+
+
+async def reset_token_is_valid(token: str) -> bool:
+    return await _reset_row(token) is not None
+
+
+async def _reset_row(token: str) -> PasswordResetToken | None:
+    if not token or len(token) > 100:
+        return None
+    return await PasswordResetToken.objects().where(
+        (PasswordResetToken.token_hash == hash_token(token))
+        & (PasswordResetToken.used_at.is_null())
+        & (PasswordResetToken.expires_at > now())
+    ).first()
+
+
+async def reset_password(token: str, new: str, confirm: str) -> User:
+    row = await _reset_row(token)
+    if row is None:
+        raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
+    validate_password(new, confirm, "new_password")
+    hashed = await hash_password(new)
+    async with atomic():
+        used = await PasswordResetToken.update({PasswordResetToken.used_at: now()}).where(
+            (PasswordResetToken.id == row.id) & (PasswordResetToken.used_at.is_null())
+        ).returning(PasswordResetToken.id)
+        if not used:
+            raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
+        await User.update({User.password: hashed}).where(User.id == row.user)
+        await revoke_sessions(row.user)
+        await LoginAttempt.delete().where(
+            LoginAttempt.email == (await User.select(User.email).where(User.id == row.user).first())["email"]
+        )
+        await audit.record(None, "user.password_reset", "user", row.user)
+    return await User.objects().where(User.id == row.user).first()
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "wb_"
+
+
+async def create_api_token(actor: Actor | User, name: str) -> tuple[ApiToken, str]:
+    """A new token for that user: returns the row and the token, which is shown once."""
+    user = getattr(actor, "user", actor)
+    name = (name or "").strip() or _("API token")
+    if len(name) > 100:
+        message = _("The name may have at most %(n)s characters.", n=100)
+        raise ValidationFailed(message, {"name": message})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user=user.id, name=name, prefix=token[:10], token_hash=hash_token(token))
+    async with atomic():
+        await row.save()
+        await audit.record(actor, "api_token.created", "user", user.id, name=name, prefix=row.prefix)
+    return row, token
+
+
+async def list_api_tokens(actor: Actor) -> list[ApiToken]:
+    return await ApiToken.objects().where(ApiToken.user == actor.user.id).order_by(ApiToken.id, ascending=False)
+
+
+async def revoke_api_token(actor: Actor, token_id: int) -> None:
+    row = await ApiToken.objects().where(ApiToken.id == token_id).first()
+    if row is None or (row.user != actor.user.id and not actor.is_platform_admin):
+        raise NotFound(_("This token does not exist."))
+    async with atomic():
+        await ApiToken.update({ApiToken.revoked_at: now()}).where(
+            (ApiToken.id == token_id) & (ApiToken.revoked_at.is_null())
+        )
+        await audit.record(actor, "api_token.revoked", "user", row.user, name=row.name, prefix=row.prefix)
+
+
+async def revoke_api_tokens(user: User, name: str | None = None) -> int:
+    query = ApiToken.update({ApiToken.revoked_at: now()}).where(
+        (ApiToken.user == user.id) & (ApiToken.revoked_at.is_null())
+    )
+    if name:
+        query = query.where(ApiToken.name == name)
+    async with atomic():
+        revoked = await query.returning(ApiToken.id)
+        await audit.record(None, "api_token.revoked", "user", user.id, name=name or "*", count=len(revoked))
+    return len(revoked)
+
+
+async def user_for_api_token(token: str) -> User | None:
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    row = await ApiToken.objects().where(
+        (ApiToken.token_hash == hash_token(token)) & (ApiToken.revoked_at.is_null())
+    ).first()
+    if row is None:
+        return None
+    moment = now()
+    if row.last_used_at is None or moment - row.last_used_at > timedelta(minutes=5):
+        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row.id)
+    return await User.objects().where((User.id == row.user) & (User.active == True)).first()  # noqa: E712
+
+
+# --- users and organisations -----------------------------------------------------------------
+
+async def create_user(
+    email: str,
+    password: str,
+    role: Role | str,
+    organisation_slug: str | None = None,
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "nl",
+    actor: Actor | None = None,
+) -> User:
+    """Creates an active user holding `role` (in that organisation, which must be of a kind the
+    role belongs to)."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 320:
+        message = _("Enter a valid e-mail address.")
+        raise ValidationFailed(message, {"email": message})
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed(
+            _("Unknown role %(role)s; choose one of: %(roles)s.", role=role, roles=", ".join(r.value for r in Role))
+        ) from None
+    validate_password(password)
+    organisation = await _organisation_for_role(role, organisation_slug)
+    if await User.exists().where(User.email == email):
+        message = _("A user with this e-mail address already exists.")
+        raise ValidationFailed(message, {"email": message})
+    hashed = await hash_password(password)
+    async with atomic():
+        user = User(
+            username=email,
+            email=email,
+            password=hashed,
+            first_name=first_name.strip()[:100],
+            last_name=last_name.strip()[:100],
+            language=normalise_language(language),
+            active=True,
+            admin=role == Role.platform_admin,
+            superuser=role == Role.platform_admin,
+        )
+        await user.save()
+        await Membership.insert(Membership(user=user.id, organisation=organisation.id if organisation else None, role=role))
+        await audit.record(actor, "user.created", "user", user.id, email=email, role=role.value,
+                           organisation=organisation.slug if organisation else None)
+    return user
+
+
+async def _organisation_for_role(role: Role, slug: str | None) -> Organisation | None:
+    kinds = ROLE_ORGANISATION_KINDS[role]
+    if not kinds:
+        if slug:
+            raise ValidationFailed(_("A platform admin belongs to no organisation."))
+        return None
+    if not slug:
+        raise ValidationFailed(_("The role %(role)s needs an organisation (--org SLUG).", role=role.value))
+    organisation = await Organisation.objects().where(Organisation.slug == slug).first()
+    if organisation is None:
+        raise ValidationFailed(_("No organisation has the slug %(slug)s.", slug=slug))
+    if Kind(organisation.kind) not in kinds:
+        raise ValidationFailed(_(
+            "The role %(role)s does not fit an organisation of kind %(kind)s.", role=role.value, kind=organisation.kind
+        ))
+    return organisation
+
+
+async def set_language(actor: Actor | None, language: str) -> str:
+    language = normalise_language(language)
+    if actor is not None:
+        await User.update({User.language: language}).where(User.id == actor.user.id)
+    return language
+
+
+async def list_users(role: str | None = None) -> list[dict]:
+    query = Membership.select(
+        Membership.user.email, Membership.user.first_name, Membership.user.last_name, Membership.user.active,
+        Membership.role, Membership.organisation.slug, Membership.organisation.name,
+    ).order_by(Membership.user.email).order_by(Membership.role)
+    if role:
+        query = query.where(Membership.role == role)
+    return await query
+
+
+async def list_organisations(kind: str | None = None) -> list[Organisation]:
+    query = Organisation.objects().order_by(Organisation.kind).order_by(Organisation.name)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    return await query

@@ -1,0 +1,262 @@
+"""The `werkbank` command (INTERFACES.md): serve, migrate, demo, users, orgs, tokens, worker."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from core import db
+from core.errors import DomainError
+from core.settings import Settings, SettingsError
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        err.print(f"[red]Configuratiefout:[/red] {exc}")
+        sys.exit(2)
+
+
+def with_database(func):
+    """Runs an async command against the configured database; domain errors become a message
+    and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        settings = _settings()
+
+        async def run():
+            engine = db.engine_from_url(settings.database_url)
+            db.bind_engine(engine)
+            return await func(settings, *args, **kwargs)
+
+        try:
+            return asyncio.run(run())
+        except DomainError as exc:
+            err.print(f"[red]Fout:[/red] {exc}")
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(help="Werkbank: gedeelde opleidingsinfrastructuur voor scholen.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Past alle databankmigraties toe.")
+@with_database
+async def migrate(settings: Settings) -> None:
+    await db.migrate()
+    console.print(f"Databank bijgewerkt ({settings.database_engine}).")
+
+
+@main.command(help="Migreert en serveert de app.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="aantal app-processen")
+@click.option("--no-worker", is_flag=True, help="geen achtergrondtaken in dit proces (draai `werkbank worker` apart)")
+def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
+    import uvicorn
+
+    settings = _settings()
+
+    async def run_migrations():
+        db.bind_engine(db.engine_from_url(settings.database_url))
+        await db.migrate()
+
+    asyncio.run(run_migrations())
+    if no_worker:
+        os.environ["WERKBANK_IN_PROCESS_WORKER"] = "0"
+    console.print(f"Werkbank draait op http://{host}:{port} ({settings.database_engine}, {workers} proces(sen)).")
+    uvicorn.run(
+        "app:create_app", factory=True, host=host, port=port, workers=workers,
+        proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.command(help="Laadt de demodata in een lege databank.")
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 100), help="vermenigvuldigt de data")
+@click.option("--if-empty", is_flag=True, help="sla over (zonder fout) als er al data is")
+@with_database
+async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
+    import demo as demo_data
+
+    await db.migrate()
+    if not await db.database_is_empty():
+        if not if_empty:
+            err.print("[red]Fout:[/red] de databank is niet leeg; de demodata gaat alleen in een lege databank.")
+            sys.exit(1)
+        console.print("De databank bevat al data; demodata niet opnieuw geladen.")
+    else:
+        with console.status("Demodata laden..."):
+            await demo_data.load(scale)
+        console.print(f"Demodata geladen (schaal {scale}).")
+    table = RichTable(title=f"Demo-aanmeldingen (wachtwoord: {demo_data.DEMO_PASSWORD})")
+    table.add_column("e-mail")
+    table.add_column("rol")
+    table.add_column("organisatie")
+    for login in demo_data.LOGINS:
+        table.add_row(login.email, login.role.value, login.organisation or "—")
+    console.print(table)
+
+
+@main.command(help="Voert achtergrondtaken uit tot hij gestopt wordt (mail-outbox, ...).")
+@with_database
+async def worker(settings: Settings) -> None:
+    from core.worker import Worker
+
+    await db.start(db.current_engine())
+    console.print("Worker gestart; stop met Ctrl+C.")
+    try:
+        await Worker(settings).run_forever()
+    finally:
+        await db.stop(db.current_engine())
+
+
+# --- users -----------------------------------------------------------------------------------
+
+@main.group(help="Gebruikers.")
+def users() -> None:
+    pass
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Wachtwoord", hide_input=True, confirmation_prompt="Herhaal het wachtwoord")
+    return sys.stdin.readline().rstrip("\n")
+
+
+@users.command("create", help="Maakt een gebruiker; het wachtwoord komt van stdin.")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(
+    ["teacher", "school_admin", "owner_staff", "provider_staff", "rtc_staff", "platform_admin"]))
+@click.option("--org", "org", default=None, help="slug van de organisatie")
+@click.option("--name", default="", help="voor- en achternaam")
+def users_create(email: str, role: str, org: str | None, name: str) -> None:
+    password = _read_password()
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        from accounts import services
+
+        first, _sep, last = name.strip().partition(" ")
+        user = await services.create_user(email, password, role, org, first_name=first, last_name=last)
+        console.print(f"Gebruiker {user.email} aangemaakt met rol {role}" + (f" bij {org}." if org else "."))
+
+    run()
+
+
+@users.command("list", help="Lijst van gebruikers met hun rollen en organisaties.")
+@click.option("--role", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@with_database
+async def users_list(settings: Settings, role: str | None, as_json: bool) -> None:
+    from accounts import services
+
+    rows = await services.list_users(role)
+    items = [{
+        "email": row["user.email"],
+        "name": f"{row['user.first_name']} {row['user.last_name']}".strip(),
+        "active": row["user.active"],
+        "role": row["role"],
+        "organisation": row["organisation.slug"],
+    } for row in rows]
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    table = RichTable()
+    for column in ("e-mail", "naam", "rol", "organisatie", "actief"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item["email"], item["name"], item["role"], item["organisation"] or "—",
+                      "ja" if item["active"] else "nee")
+    console.print(table)
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+@main.group(help="Organisaties.")
+def orgs() -> None:
+    pass
+
+
+@orgs.command("list", help="Lijst van organisaties met soort, slug, net en postcode.")
+@click.option("--kind", default=None, type=click.Choice(
+    ["school", "sector_fund", "training_centre", "company", "government", "provider", "rtc"]))
+@click.option("--json", "as_json", is_flag=True)
+@with_database
+async def orgs_list(settings: Settings, kind: str | None, as_json: bool) -> None:
+    from accounts import services
+
+    rows = await services.list_organisations(kind)
+    items = [{
+        "slug": o.slug, "name": o.name, "kind": o.kind, "network": o.network or None,
+        "postal_code": o.postal_code, "municipality": o.municipality, "region": o.region_code or None,
+    } for o in rows]
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    table = RichTable()
+    for column in ("slug", "naam", "soort", "net", "postcode", "gemeente", "regio"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item["slug"], item["name"], item["kind"], item["network"] or "—", item["postal_code"],
+                      item["municipality"], item["region"] or "—")
+    console.print(table)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+@main.group(help="API-tokens.")
+def tokens() -> None:
+    pass
+
+
+async def _user(email: str):
+    from accounts.services import normalise_email
+    from accounts.tables import User
+
+    user = await User.objects().where(User.email == normalise_email(email)).first()
+    if user is None:
+        err.print(f"[red]Fout:[/red] geen gebruiker met e-mailadres {email}.")
+        sys.exit(1)
+    return user
+
+
+@tokens.command("create", help="Drukt een nieuw API-token af (één keer getoond, gehasht bewaard).")
+@click.argument("email")
+@click.option("--name", default="cli")
+@with_database
+async def tokens_create(settings: Settings, email: str, name: str) -> None:
+    from accounts import services
+
+    _row, token = await services.create_api_token(await _user(email), name)
+    click.echo(token)
+
+
+@tokens.command("revoke", help="Trekt de tokens van die gebruiker in (alle, of het genoemde).")
+@click.argument("email")
+@click.option("--name", default=None)
+@with_database
+async def tokens_revoke(settings: Settings, email: str, name: str | None) -> None:
+    from accounts import services
+
+    count = await services.revoke_api_tokens(await _user(email), name)
+    console.print(f"{count} token(s) ingetrokken.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Translations (gettext catalogs in locale/, Babel) and nl-BE formatting of dates and money.
+
+The current language lives in a context variable that the web middleware sets per request;
+mails switch it with `use_language(...)` to render in the recipient's language."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from contextvars import ContextVar
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.numbers import format_currency
+from babel.support import LazyProxy, Translations
+
+LANGUAGES = {"nl": "nl_BE", "en": "en_GB"}
+DEFAULT_LANGUAGE = "nl"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+_language: ContextVar[str] = ContextVar("werkbank_language", default=DEFAULT_LANGUAGE)
+
+
+def normalise_language(value: str | None) -> str:
+    value = (value or "").strip().lower()[:2]
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def get_language() -> str:
+    return _language.get()
+
+
+def set_language(language: str):
+    return _language.set(normalise_language(language))
+
+
+@contextlib.contextmanager
+def use_language(language: str | None):
+    token = set_language(language or DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+@functools.lru_cache(maxsize=None)
+def translations(language: str) -> Translations:
+    return Translations.load(str(LOCALE_DIR), [LANGUAGES[language], language], domain="messages")
+
+
+def gettext(message: str, **variables) -> str:
+    text = translations(get_language()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    text = translations(get_language()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+def lazy_gettext(message: str, **variables) -> LazyProxy:
+    """For module-level texts: translated when shown, in the language of that moment."""
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+def babel_locale() -> Locale:
+    return Locale.parse(LANGUAGES[get_language()])
+
+
+def local(dt: datetime) -> datetime:
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: Werkbank stores and shows aware times only")
+    return dt.astimezone(BRUSSELS)
+
+
+def format_datetime(dt: datetime | None, format: str = "medium") -> str:
+    if dt is None:
+        return ""
+    return _format_datetime(local(dt), format=format, tzinfo=BRUSSELS, locale=babel_locale())
+
+
+def format_date(d: date | datetime | None, format: str = "long") -> str:
+    if d is None:
+        return ""
+    if isinstance(d, datetime):
+        d = local(d).date()
+    return _format_date(d, format=format, locale=babel_locale())
+
+
+def format_money(cents: int | None) -> str:
+    """Integer euro cents as nl-BE money: 123456 -> '€ 1.234,56'."""
+    if cents is None:
+        return ""
+    return format_currency(cents / 100, "EUR", locale=babel_locale())

@@ -1,0 +1,38 @@
+"""The one Jinja2 environment: pages, htmx fragments and mails, with gettext and nl-BE filters."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from core import i18n
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # gettext reads the language of the moment (set per request, or per mail recipient).
+    env.install_gettext_callables(
+        lambda message: i18n.translations(i18n.get_language()).gettext(message),
+        lambda s, p, n: i18n.translations(i18n.get_language()).ngettext(s, p, n),
+        newstyle=True,
+    )
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["date"] = i18n.format_date
+    env.filters["money"] = i18n.format_money
+    env.globals["current_language"] = i18n.get_language
+    return env
+
+
+def render(name: str, **context) -> str:
+    return environment().get_template(name).render(**context)

@@ -1,0 +1,276 @@
+"""Web helpers every domain uses: page rendering (whole page, or the block htmx asked for),
+redirects with a flash message, form reading, error pages and problem+json, security headers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+from urllib.parse import quote, urlparse
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup, escape
+
+from core import i18n
+from core.errors import DomainError, RateLimited, ValidationFailed
+from core.i18n import gettext as _
+from core.i18n import lazy_gettext as _l
+from core.templating import environment
+
+log = logging.getLogger("werkbank.web")
+
+FLASH_COOKIE = "werkbank_flash"
+LANGUAGE_COOKIE = "werkbank_lang"
+HTML = "text/html; charset=utf-8"
+PROBLEM = "application/problem+json"
+
+# Globals for every page; app.py fills in settings-dependent values (navigation, base URL).
+page_globals: dict[str, Any] = {}
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def csrf_token(request: Request) -> str:
+    return ScopeState.from_scope(request.scope).csrf_token or ""
+
+
+def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+    token = csrf_token(request)
+    flashes = read_flash(request)
+    return {
+        **page_globals,
+        "request": request,
+        "actor": request.scope.get("user"),
+        "csrf_token": token,
+        "csrf_input": Markup(f'<input type="hidden" name="_csrf_token" value="{escape(token)}">'),
+        "flashes": flashes,
+        "language": i18n.get_language(),
+        **context,
+    }
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           block: str | None = None, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """The whole page; or, for an htmx request and a named `block`, only that block."""
+    env = environment()
+    tmpl = env.get_template(template)
+    ctx = page_context(request, context or {})
+    if block and is_htmx(request):
+        html = "".join(tmpl.blocks[block](tmpl.new_context(ctx)))
+    else:
+        html = tmpl.render(ctx)
+    response = Response(content=html, media_type=HTML, status_code=status_code, headers=headers or {})
+    if ctx["flashes"]:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths: never redirect to another site."""
+    if not target:
+        return default
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def redirect(request: Request, to: str, message: str | None = None, kind: str = "success") -> Response:
+    """After a POST: go to `to` (htmx follows it with HX-Redirect), with a flash message."""
+    if is_htmx(request):
+        response: Response = Response(content="", status_code=200, headers={"HX-Redirect": to})
+    else:
+        response = Redirect(path=to, status_code=303)
+    if message:
+        set_flash(request, response, message, kind)
+    return response
+
+
+# --- flash messages: a signed cookie, read once ---------------------------------------------
+
+def _sign(data: bytes, secret: str) -> str:
+    return hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()[:32]
+
+
+def set_flash(request: Request, response: Response, message: str, kind: str = "success") -> None:
+    secret = request.app.state.settings.secret_key
+    payload = base64.urlsafe_b64encode(json.dumps([kind, str(message)]).encode()).decode()
+    response.set_cookie(Cookie(
+        key=FLASH_COOKIE, value=f"{payload}.{_sign(payload.encode(), secret)}", path="/", httponly=True,
+        samesite="lax", secure=request.app.state.settings.secure_cookies, max_age=120,
+    ))
+
+
+def read_flash(request: Request) -> list[tuple[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or "." not in raw:
+        return []
+    payload, signature = raw.rsplit(".", 1)
+    if not hmac.compare_digest(signature, _sign(payload.encode(), request.app.state.settings.secret_key)):
+        return []
+    try:
+        kind, message = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except (ValueError, TypeError):
+        return []
+    return [(str(kind), str(message))]
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: (value if isinstance(value, str) else "") for key, value in form.items()}
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+HTTP_MESSAGES = {
+    400: _l("The request could not be read."),
+    401: _l("Log in to continue."),
+    403: _l("You are not allowed to do this."),
+    404: _l("This page or object does not exist, or you may not see it."),
+    405: _l("This action is not possible here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. The error was logged; try again later."),
+}
+
+
+def _http_message(status: int) -> str:
+    return str(HTTP_MESSAGES.get(status, HTTP_MESSAGES[400 if status < 500 else 500]))
+
+
+def problem(status: int, detail: str, title: str = "", **extra) -> Response:
+    body = {"type": "about:blank", "title": title or _http_title(status), "status": status, "detail": detail, **extra}
+    return Response(content=body, status_code=status, media_type=PROBLEM)
+
+
+def _http_title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def exception_to_response(request: Request, exc: Exception) -> Response:
+    """The one exception handler: Dutch page message, or RFC 9457 problem+json on the API."""
+    status = 500
+    detail = None
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, DomainError):
+        status = exc.status_code
+        detail = str(exc.message)
+        extra = {key: value for key, value in exc.extra.items()}
+        if isinstance(exc, ValidationFailed) and exc.fields:
+            extra["errors"] = {key: str(value) for key, value in exc.fields.items()}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        if isinstance(exc, PermissionDeniedException) and "csrf" in str(exc.detail).lower():
+            detail = _("Your form expired or was sent from elsewhere. Reload the page and try again.")
+        elif isinstance(exc, NotAuthorizedException):
+            detail = _http_message(401)
+        else:
+            detail = _http_message(status)
+            if status == 400 and getattr(exc, "extra", None) and is_api(request.url.path):
+                extra["errors"] = exc.extra
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        detail = _http_message(500)
+
+    if is_api(request.url.path) or request.url.path.startswith("/webhooks/"):
+        response = problem(status, detail, **extra)
+        response.headers.update(headers)
+        return response
+    if status == 401 and request.method == "GET" and not request.url.path.startswith("/login"):
+        target = f"/login?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}"
+        return redirect(request, target)
+    context = {"status": status, "detail": detail, "fields": extra.get("errors", {})}
+    if is_htmx(request):
+        # htmx 2 does not swap 4xx/5xx by default: send the message as a 200 fragment into the
+        # page's message area.
+        return render(request, "core/error.html", context, block="message", status_code=200,
+                      headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML", **headers})
+    return render(request, "core/error.html", context, status_code=status, headers=headers)
+
+
+# --- middleware ------------------------------------------------------------------------------
+
+class SecurityHeadersMiddleware(ASGIMiddleware):
+    """Security headers on every answer; a strict CSP on Werkbank's own pages."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, https: bool = False) -> None:
+        self.https = https
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        path = scope.get("path", "")
+        own_page = not path.startswith("/admin") and not path.startswith("/schema")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _value in headers}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                if own_page:
+                    extra.append((b"x-frame-options", b"DENY"))
+                    extra.append((
+                        b"content-security-policy",
+                        b"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+                        b"script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                        b"frame-ancestors 'none'",
+                    ))
+                if self.https:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                headers.extend(item for item in extra if item[0] not in names)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await next_app(scope, receive, send_with_headers)
+
+
+class LanguageMiddleware(ASGIMiddleware):
+    """Sets the language of the request from the language cookie (the user's own choice, once
+    logged in, overrides it in the auth middleware)."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        language = i18n.DEFAULT_LANGUAGE
+        for name, value in scope.get("headers", []):
+            if name == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    key, _sep, val = part.strip().partition("=")
+                    if key == LANGUAGE_COOKIE:
+                        language = i18n.normalise_language(val)
+        token = i18n.set_language(language)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            i18n._language.reset(token)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Copies the front-end libraries that npm installed (package-lock.json) into static/vendor/.
+# static/vendor/ is built, never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=static/vendor
+rm -rf "$out"
+mkdir -p "$out/htmx" "$out/pico"
+cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/"
+cp node_modules/htmx.org/LICENSE "$out/htmx/LICENSE" 2>/dev/null || true
+cp node_modules/@picocss/pico/css/pico.min.css "$out/pico/"
+cp node_modules/@picocss/pico/LICENSE.md "$out/pico/" 2>/dev/null || true
+touch "$out/.built"
