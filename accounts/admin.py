@@ -57,7 +57,7 @@ def admin_handler(settings: Settings):
         default_language_code="nl",
     )
 
-    @asgi("/admin", is_mount=True, guards=[platform_admin_required], include_in_schema=False)
+    @asgi("/admin", is_mount=True, copy_scope=True, guards=[platform_admin_required], include_in_schema=False)
     async def admin_mount(scope: Scope, receive: Receive, send: Send) -> None:
         # Hand Werkbank's session token to piccolo-admin under the cookie name it reads.
         token = scope["user"].session_token or ""

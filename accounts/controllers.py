@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 
 from core.errors import DomainError, NotAuthenticated, RateLimited, ValidationFailed, not_found
 from core.tables import OutboxMessage
@@ -39,7 +40,7 @@ class AccountController(Controller):
         return render(request, "accounts/home.html", {"sections": await home_sections(actor)})
 
     @get("/login", name="login")
-    async def login_form(self, request: Request, next: str | None = None) -> Response:
+    async def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:
         if request.scope.get("user") is not None:
             return redirect(request, safe_next(next))
         return render(request, "accounts/login.html", {"next": safe_next(next, ""), "email": ""})
@@ -104,13 +105,13 @@ class AccountController(Controller):
         return render(request, "accounts/password_forgot.html", {"sent": True, "email": data.get("email", "")})
 
     @get("/password/reset/{token:str}", name="password_reset")
-    async def reset_form(self, request: Request, token: str) -> Response:
+    async def reset_form(self, request: Request, token: FromPath[str]) -> Response:
         valid = await services.reset_token_is_valid(token)
         return render(request, "accounts/password_reset.html", {"token": token, "valid": valid},
                       status_code=200 if valid else 404)
 
     @post("/password/reset/{token:str}", name="password_reset_post")
-    async def reset(self, request: Request, token: str) -> Response:
+    async def reset(self, request: Request, token: FromPath[str]) -> Response:
         data = await form_data(request)
         try:
             await services.reset_password(token, data.get("new_password", ""), data.get("confirm_password", ""))
@@ -158,7 +159,7 @@ class AccountController(Controller):
         return await self._account_page(request, new_token=token, new_token_name=row.name, block="tokens")
 
     @post("/account/tokens/{token_id:int}/revoke", name="account_tokens_revoke", guards=[login_required])
-    async def revoke_token(self, request: Request, token_id: int) -> Response:
+    async def revoke_token(self, request: Request, token_id: FromPath[int]) -> Response:
         await services.revoke_api_token(request.scope["user"], token_id)
         return await self._account_page(request, token_message=_("The token is revoked."), block="tokens")
 
@@ -171,7 +172,7 @@ class OutboxController(Controller):
     guards = [platform_admin_required]
 
     @get("/", name="outbox")
-    async def index(self, request: Request, status: str | None = None) -> Response:
+    async def index(self, request: Request, status: FromQuery[str | None] = None) -> Response:
         query = OutboxMessage.objects().order_by(OutboxMessage.id, ascending=False).limit(200)
         if status in {s.value for s in OutboxMessage.Status}:
             query = query.where(OutboxMessage.status == status)
@@ -179,7 +180,7 @@ class OutboxController(Controller):
                       block="messages")
 
     @get("/{message_id:int}", name="outbox_message")
-    async def detail(self, request: Request, message_id: int) -> Response:
+    async def detail(self, request: Request, message_id: FromPath[int]) -> Response:
         message = await OutboxMessage.objects().where(OutboxMessage.id == message_id).first()
         if message is None:
             raise not_found()

@@ -1,0 +1,216 @@
+"""Test set-up: every test that touches the database runs on SQLite and on a throwaway
+PostgreSQL (started here from the installed binaries, or WERKBANK_TEST_POSTGRES_URL). Where no
+PostgreSQL can be had, those tests are skipped and the summary says so loudly; with
+WERKBANK_REQUIRE_POSTGRES=1 they fail instead."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import asyncpg
+import pytest
+import httpx
+
+from accounts.tables import User
+from core import db as core_db
+from core.settings import Settings
+from tests.postgres import PostgresUnavailable, ThrowawayPostgres
+
+# Fast password hashing in tests; production keeps Piccolo's 600,000 PBKDF2 rounds.
+User._pbkdf2_iteration_count = 1_000
+
+REQUIRE_POSTGRES = os.environ.get("WERKBANK_REQUIRE_POSTGRES") == "1"
+_postgres_state: dict[str, str] = {}
+
+
+@dataclass
+class TestDatabase:
+    kind: str
+    url: str
+    engine: object
+
+
+def _with_database(url: str, name: str) -> str:
+    parsed = urlparse(url)
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    url = os.environ.get("WERKBANK_TEST_POSTGRES_URL")
+    if url:
+        _postgres_state["source"] = "WERKBANK_TEST_POSTGRES_URL"
+        yield url
+        return
+    try:
+        server = ThrowawayPostgres()
+        url = server.start()
+    except PostgresUnavailable as exc:
+        _postgres_state["skipped"] = str(exc)
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (WERKBANK_REQUIRE_POSTGRES=1) but could not start: {exc}")
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    _postgres_state["source"] = f"throwaway cluster on port {server.port}"
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+async def _fresh_postgres_database(server_url: str, name: str) -> str:
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return _with_database(server_url, name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(request, tmp_path_factory):
+    """A migrated database of each engine, bound to every table."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'werkbank.sqlite3'}"
+    else:
+        server_url = request.getfixturevalue("postgres_server")
+        url = await _fresh_postgres_database(server_url, "werkbank_test")
+    engine = core_db.engine_from_url(url)
+    await core_db.migrate(engine)
+    yield TestDatabase(kind=request.param, url=url, engine=engine)
+
+
+async def truncate_all(database: TestDatabase) -> None:
+    from piccolo.apps.migrations.tables import Migration
+
+    tables = [t for t in core_db.table_classes() if t is not Migration]
+    names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
+    if database.kind == "postgresql":
+        await database.engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        for table in reversed(tables):
+            await database.engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+
+
+@pytest.fixture
+async def db(database):
+    """An empty, migrated database for one test."""
+    core_db.bind_engine(database.engine)
+    await truncate_all(database)
+    yield database
+
+
+@pytest.fixture
+def settings(db, tmp_path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=db.url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        base_url="http://testserver.local",
+        data_dir=tmp_path,
+        mail_dir=tmp_path / "mail",
+        in_process_worker=False,
+    )
+
+
+@pytest.fixture
+async def app(settings, db):
+    from app import create_app
+
+    return create_app(settings, engine=db.engine)
+
+
+@pytest.fixture
+async def client(app):
+    """An HTTP client that runs the app in the test's own event loop (with its lifespan), so
+    the app and the test share the database connections' loop."""
+    for hook in app.on_startup:
+        await hook(app)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local",
+                                     follow_redirects=True) as client:
+            yield client
+    finally:
+        for hook in app.on_shutdown:
+            await hook(app)
+
+
+# --- factories -------------------------------------------------------------------------------
+
+@pytest.fixture
+def create_org(db):
+    from accounts.tables import Organisation
+
+    counter = {"n": 0}
+
+    async def make(**overrides) -> Organisation:
+        counter["n"] += 1
+        values = dict(
+            name=f"Testschool {counter['n']}", slug=f"testschool-{counter['n']}", kind="school",
+            network="go", postal_code="9000", municipality="Gent", region_code="VOV", pupil_count=300,
+        )
+        values.update(overrides)
+        org = Organisation(**values)
+        await org.save()
+        return org
+
+    return make
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def create_user(db, create_org):
+    from accounts import services
+
+    counter = {"n": 0}
+
+    async def make(role: str = "teacher", org=None, email: str | None = None, password: str = PASSWORD, **kw):
+        counter["n"] += 1
+        if org is None and role != "platform_admin":
+            kind = {"teacher": "school", "school_admin": "school", "owner_staff": "training_centre",
+                    "provider_staff": "provider", "rtc_staff": "rtc"}[role]
+            org = await create_org(kind=kind, name=f"Org {counter['n']}", slug=f"org-{role}-{counter['n']}")
+        email = email or f"{role}{counter['n']}@example.be"
+        return await services.create_user(email, password, role, org.slug if org else None,
+                                          first_name=kw.get("first_name", "Test"), last_name=kw.get("last_name", role))
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf(client, path: str = "/login") -> str:
+    response = await client.get(path)
+    match = CSRF_RE.search(response.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+async def login(client, email: str, password: str = PASSWORD):
+    token = await csrf(client)
+    return await client.post("/login", data={"email": email, "password": password, "_csrf_token": token})
+
+
+# --- the loud summary ------------------------------------------------------------------------
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if "skipped" in _postgres_state:
+        line = "!" * 78
+        terminalreporter.write_line(line, red=True, bold=True)
+        terminalreporter.write_line(
+            f"PostgreSQL tests were SKIPPED: {_postgres_state['skipped']}", red=True, bold=True)
+        terminalreporter.write_line(
+            "Install PostgreSQL's server binaries or set WERKBANK_TEST_POSTGRES_URL; "
+            "CI sets WERKBANK_REQUIRE_POSTGRES=1 and fails instead.", red=True)
+        terminalreporter.write_line(line, red=True, bold=True)
+    elif "source" in _postgres_state:
+        terminalreporter.write_line(f"PostgreSQL tests ran against a {_postgres_state['source']}.", green=True)
