@@ -10,6 +10,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core import i18n
 from core.errors import NotAllowed, NotAuthenticated
+from core.web import full_path
 from core.i18n import gettext as _
 from accounts import services
 from accounts.tables import Membership
@@ -40,7 +41,7 @@ class AuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        path = scope.get("path", "")
+        path = full_path(scope)
         actor = None
         if path.startswith("/api/"):
             scheme, _sep, token = _header(scope, b"authorization").partition(" ")

@@ -38,6 +38,12 @@ PROBLEM = "application/problem+json"
 page_globals: dict[str, Any] = {}
 
 
+def full_path(scope: Scope) -> str:
+    """The path as the client sent it (inside a mounted app, scope["path"] is only the rest)."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1") if raw else scope.get("path", "")
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
 
@@ -192,18 +198,19 @@ def exception_to_response(request: Request, exc: Exception) -> Response:
             detail = _http_message(401)
         else:
             detail = _http_message(status)
-            if status == 400 and getattr(exc, "extra", None) and is_api(request.url.path):
+            if status == 400 and getattr(exc, "extra", None) and is_api(full_path(request.scope)):
                 extra["errors"] = exc.extra
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         detail = _http_message(500)
 
-    if is_api(request.url.path) or request.url.path.startswith("/webhooks/"):
+    path = full_path(request.scope)
+    if is_api(path) or path.startswith("/webhooks/"):
         response = problem(status, detail, **extra)
         response.headers.update(headers)
         return response
-    if status == 401 and request.method == "GET" and not request.url.path.startswith("/login"):
-        target = f"/login?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}"
+    if status == 401 and request.method == "GET" and not path.startswith("/login"):
+        target = f"/login?next={quote(path + ('?' + request.url.query if request.url.query else ''), safe='/%')}"
         return redirect(request, target)
     context = {"status": status, "detail": detail, "fields": extra.get("errors", {})}
     if is_htmx(request):
@@ -225,7 +232,7 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
         self.https = https
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        path = scope.get("path", "")
+        path = full_path(scope)
         own_page = not path.startswith("/admin") and not path.startswith("/schema")
 
         async def send_with_headers(message):

@@ -1,0 +1,68 @@
+from tests.conftest import csrf, login
+
+
+async def test_a_post_without_csrf_token_is_refused(client, create_user):
+    await create_user("teacher", email="t@school.be")
+    await client.get("/login")  # the browser has the CSRF cookie, but the form lacks the token
+    response = await client.post("/login", data={"email": "t@school.be", "password": "correct horse battery"})
+    assert response.status_code == 403
+    assert "Je formulier is verlopen of kwam van elders." in response.text
+    assert "werkbank_session" not in client.cookies
+
+
+async def test_a_teacher_gets_403_on_admin(client, create_user):
+    await create_user("teacher", email="t@school.be")
+    await login(client, "t@school.be")
+    response = await client.get("/admin/")
+    assert response.status_code == 403
+    assert "Je rol geeft geen toegang tot deze pagina." in response.text
+    assert (await client.get("/admin/api/tables/")).status_code == 403
+    assert (await client.get("/outbox/")).status_code == 403
+
+
+async def test_anonymous_visitors_are_sent_to_login_from_admin(client, db):
+    response = await client.get("/admin/", follow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == "/login?next=/admin/"
+
+
+async def test_a_platform_admin_reaches_piccolo_admin_with_the_werkbank_session(client, create_user):
+    await create_user("platform_admin", email="admin@werkbank.be")
+    await login(client, "admin@werkbank.be")
+    page = await client.get("/admin/")
+    assert page.status_code == 200 and "<div id=\"app\">" in page.text.replace("'", '"')
+    tables = await client.get("/admin/api/tables/")
+    assert tables.status_code == 200
+    assert "organisation" in tables.json()
+    user = await client.get("/admin/api/user/")
+    assert user.json()["username"] == "admin@werkbank.be"
+
+
+async def test_security_headers_on_pages(client, db):
+    response = await client.get("/login")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_the_session_cookie_is_http_only(client, create_user):
+    await create_user("teacher", email="t@school.be")
+    token = await csrf(client)
+    response = await client.post("/login", data={"email": "t@school.be", "password": "correct horse battery",
+                                                 "_csrf_token": token}, follow_redirects=False)
+    cookie = response.headers["set-cookie"]
+    assert "werkbank_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def test_html_in_names_is_shown_escaped(client, create_user):
+    await create_user("teacher", email="t@school.be", first_name="<script>alert(1)</script>", last_name="X")
+    response = await login(client, "t@school.be")
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+async def test_unknown_pages_answer_404_in_dutch(client, db):
+    response = await client.get("/nergens")
+    assert response.status_code == 404
+    assert "Deze pagina of dit object bestaat niet" in response.text
