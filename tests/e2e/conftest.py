@@ -1,0 +1,90 @@
+"""A real Werkbank server (`werkbank serve` in a subprocess, with the demo data) on the test's
+database, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.postgres import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def live_server(db, tmp_path):
+    env = {
+        **os.environ,
+        "WERKBANK_DATABASE_URL": db.url,
+        "WERKBANK_DATA_DIR": str(tmp_path),
+        "WERKBANK_ENV": "development",
+        "WERKBANK_IN_PROCESS_WORKER": "0",
+    }
+    werkbank = str(Path(sys.executable).parent / "werkbank")
+    subprocess.run([werkbank, "demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")
+    process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"werkbank serve did not start: {(tmp_path / 'server.log').read_text()}")
+        time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+@pytest.fixture
+async def browser():
+    path = chromium_path()
+    if path is None:
+        pytest.skip("chromium is not installed (make test installs Debian's chromium with apt-get)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(locale="nl-BE", viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+def screenshot_path(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
