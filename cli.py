@@ -104,13 +104,10 @@ async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
         with console.status("Demodata laden..."):
             await demo_data.load(scale)
         console.print(f"Demodata geladen (schaal {scale}).")
-    table = RichTable(title=f"Demo-aanmeldingen (wachtwoord: {demo_data.DEMO_PASSWORD})")
-    table.add_column("e-mail")
-    table.add_column("rol")
-    table.add_column("organisatie")
+    click.echo(f"\nDemo-aanmeldingen (wachtwoord voor allemaal: {demo_data.DEMO_PASSWORD}):")
     for login in demo_data.LOGINS:
-        table.add_row(login.email, login.role.value, login.organisation or "—")
-    console.print(table)
+        click.echo(f"  {login.email:<40} {login.role.value:<15} {login.organisation or '-'}")
+    click.echo("")
 
 
 @main.command(help="Voert achtergrondtaken uit tot hij gestopt wordt (mail-outbox, ...).")
