@@ -14,7 +14,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
-from core import db, logging as wb_logging, web
+from core import db, web
+from core import logging as wb_logging
 from core.api import HealthController
 from core.settings import Settings
 from core.templating import environment

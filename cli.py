@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from core import db
+from core import logging as wb_logging
 from core.errors import DomainError
 from core.settings import Settings, SettingsError
 
@@ -21,6 +22,7 @@ err = Console(stderr=True)
 
 
 def _settings() -> Settings:
+    wb_logging.configure(os.environ.get("WERKBANK_LOG_FORMAT", "text"), os.environ.get("WERKBANK_LOG_LEVEL", "INFO"))
     try:
         return Settings.from_env()
     except SettingsError as exc:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.db import atomic, database_is_empty
 from accounts import services
 from accounts.tables import Membership, Organisation
+from core.db import atomic, database_is_empty
 from regions.geography import REGIONS, locate
 
 Kind = Organisation.Kind

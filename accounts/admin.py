@@ -12,11 +12,11 @@ from litestar import asgi
 from litestar.types import Receive, Scope, Send
 from piccolo_admin.endpoints import create_admin
 
-from core.settings import Settings
-from core.tables import AuditEntry, OutboxMessage
 from accounts import services
 from accounts.auth import SESSION_COOKIE, platform_admin_required
 from accounts.tables import ApiToken, Membership, Organisation, User
+from core.settings import Settings
+from core.tables import AuditEntry, OutboxMessage
 
 PICCOLO_SESSION_COOKIE = "id"  # the cookie name piccolo-admin reads
 

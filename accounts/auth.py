@@ -8,12 +8,12 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core import i18n
-from core.errors import NotAllowed, NotAuthenticated
-from core.web import full_path
-from core.i18n import gettext as _
 from accounts import services
 from accounts.tables import Membership
+from core import i18n
+from core.errors import NotAllowed, NotAuthenticated
+from core.i18n import gettext as _
+from core.web import full_path
 
 SESSION_COOKIE = "werkbank_session"
 Role = Membership.Role

@@ -9,13 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 
-from core.errors import DomainError, NotAuthenticated, RateLimited, ValidationFailed, not_found
-from core.tables import OutboxMessage
-from core.i18n import gettext as _
-from core.web import LANGUAGE_COOKIE, form_data, redirect, render, safe_next
 from accounts import services
 from accounts.auth import SESSION_COOKIE, login_required, platform_admin_required
 from accounts.overview import home_sections
+from core.errors import DomainError, NotAuthenticated, RateLimited, ValidationFailed, not_found
+from core.i18n import gettext as _
+from core.tables import OutboxMessage
+from core.web import LANGUAGE_COOKIE, ObjectId, form_data, redirect, render, safe_next
 
 
 def _client_ip(request: Request) -> str:
@@ -159,7 +159,7 @@ class AccountController(Controller):
         return await self._account_page(request, new_token=token, new_token_name=row.name, block="tokens")
 
     @post("/account/tokens/{token_id:int}/revoke", name="account_tokens_revoke", guards=[login_required])
-    async def revoke_token(self, request: Request, token_id: FromPath[int]) -> Response:
+    async def revoke_token(self, request: Request, token_id: ObjectId) -> Response:
         await services.revoke_api_token(request.scope["user"], token_id)
         return await self._account_page(request, token_message=_("The token is revoked."), block="tokens")
 
@@ -180,7 +180,7 @@ class OutboxController(Controller):
                       block="messages")
 
     @get("/{message_id:int}", name="outbox_message")
-    async def detail(self, request: Request, message_id: FromPath[int]) -> Response:
+    async def detail(self, request: Request, message_id: ObjectId) -> Response:
         message = await OutboxMessage.objects().where(OutboxMessage.id == message_id).first()
         if message is None:
             raise not_found()

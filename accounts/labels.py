@@ -1,7 +1,7 @@
 """Translated labels for the account enums (shown to people; the enum values are stored)."""
 
-from core.i18n import lazy_gettext as _l
 from accounts.tables import Membership, Organisation
+from core.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     Membership.Role.teacher: _l("Teacher"),

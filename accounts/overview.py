@@ -7,9 +7,9 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from core.tables import OutboxMessage
 from accounts.services import Actor, RoleGrant
 from accounts.tables import Membership, Organisation, User
+from core.tables import OutboxMessage
 
 Role = Membership.Role
 Kind = Organisation.Kind

@@ -11,13 +11,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from core import audit
-from core.db import atomic
-from core.errors import NotAllowed, NotAuthenticated, NotFound, RateLimited, ValidationFailed
-from core.i18n import gettext as _
-from core.i18n import lazy_gettext as _l
-from core.i18n import normalise_language
-from core.mail import queue_mail
 from accounts.tables import (
     ApiToken,
     LoginAttempt,
@@ -27,6 +20,13 @@ from accounts.tables import (
     Session,
     User,
 )
+from core import audit
+from core.db import atomic
+from core.errors import NotAllowed, NotAuthenticated, NotFound, RateLimited, ValidationFailed
+from core.i18n import gettext as _
+from core.i18n import lazy_gettext as _l
+from core.i18n import normalise_language
+from core.mail import queue_mail
 
 Role = Membership.Role
 Kind = Organisation.Kind
@@ -229,15 +229,16 @@ async def user_for_session(token: str) -> User | None:
     if not token or len(token) > 100:
         return None
     moment = now()
-    session = await Session.objects().where(
+    # One query for the session and its user (this runs on every request).
+    session = await Session.objects(Session.user).where(
         (Session.token_hash == hash_token(token)) & (Session.revoked_at.is_null()) & (Session.expires_at > moment)
+        & (Session.user.active == True)  # noqa: E712
     ).first()
     if session is None:
         return None
-    user = await User.objects().where((User.id == session.user) & (User.active == True)).first()  # noqa: E712
-    if user is not None and moment - session.last_seen_at > timedelta(minutes=5):
+    if moment - session.last_seen_at > timedelta(minutes=5):
         await Session.update({Session.last_seen_at: moment}).where(Session.id == session.id)
-    return user
+    return session.user
 
 
 async def revoke_session(token: str) -> None:

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlparse
 
 from litestar import Request, Response
@@ -16,6 +16,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
+from litestar.params import PathParameter
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
@@ -34,6 +35,10 @@ LANGUAGE_COOKIE = "werkbank_lang"
 HTML = "text/html; charset=utf-8"
 PROBLEM = "application/problem+json"
 
+# A database id in a path: a positive 64-bit integer (a larger one is refused with 400, not
+# passed to the database).
+ObjectId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+
 # Globals for every page; app.py fills in settings-dependent values (navigation, base URL).
 page_globals: dict[str, Any] = {}
 
@@ -45,7 +50,9 @@ def full_path(scope: Scope) -> str:
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    """An htmx request that wants a fragment (a boosted one wants the whole page)."""
+    details = getattr(request, "htmx", None)  # HTMXPlugin makes every request an HTMXRequest
+    return bool(details) and not details.boosted
 
 
 def is_api(path: str) -> bool:

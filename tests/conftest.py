@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
-import pytest
 import httpx
+import pytest
 
 from accounts.tables import User
 from core import db as core_db

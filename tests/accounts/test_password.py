@@ -1,8 +1,8 @@
 import re
 
+from accounts.tables import PasswordResetToken
 from core import mail
 from core.tables import OutboxMessage
-from accounts.tables import PasswordResetToken
 from tests.conftest import PASSWORD, csrf, login
 
 NEW = "a brand new password"
