@@ -30,6 +30,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from accounts.auth import AuthMiddleware
     from accounts.controllers import AccountController, OutboxController
     from accounts.labels import kind_label, network_label, role_label
+    from accounts.tables import Membership
+    from inventory.api import ResourceApiController
+    from inventory.controllers import InventoryController
+    from inventory.discovery import DiscoveryController
+    from inventory.templating import register as register_inventory_templates
+    from regions import geocoding
     from regions.geography import region_name, rtc_name
 
     settings = settings or Settings.from_env()
@@ -41,8 +47,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     web.page_globals.update({"settings": settings})
     environment().globals.update(
         role_label=role_label, kind_label=kind_label, network_label=network_label,
-        region_name=region_name, rtc_name=rtc_name,
+        region_name=region_name, rtc_name=rtc_name, role=Membership.Role,
     )
+    register_inventory_templates(environment())
+    geocoding.configure(settings.geocoder)
 
     async def on_startup(app: Litestar) -> None:
         await db.start(engine)
@@ -60,6 +68,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             OutboxController,
             HealthController,
             MeController,
+            InventoryController,
+            DiscoveryController,
+            ResourceApiController,
             admin_handler(settings),
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
                                        include_in_schema=False),

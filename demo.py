@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from accounts import services
 from accounts.tables import Membership, Organisation
 from core.db import atomic, database_is_empty
+from inventory import demo_data as inventory_demo
+from regions.geocoding import postal_code_point
 from regions.geography import REGIONS, locate
 
 Kind = Organisation.Kind
@@ -101,7 +103,9 @@ LOGINS = [
 
 def _org(slug: str, name: str, kind: Kind, street: str, postal_code: str, **extra) -> Organisation:
     area = locate(postal_code)
+    point = postal_code_point(postal_code)
     return Organisation(
+        latitude=point[0] if point else None, longitude=point[1] if point else None,
         slug=slug, name=name, kind=kind, street=street, postal_code=postal_code,
         municipality=area.municipality, region_code=extra.pop("region_code", None) or (area.region.code if area.region else ""),
         **extra,
@@ -141,4 +145,5 @@ async def load(scale: int = 1) -> list[DemoLogin]:
                 login.email, DEMO_PASSWORD, login.role, login.organisation,
                 first_name=login.first_name, last_name=login.last_name,
             )
+        await inventory_demo.load(scale)
     return LOGINS

@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "core.piccolo_app",
         "accounts.piccolo_app",
         "regions.piccolo_app",
+        "inventory.piccolo_app",
     ]
 )

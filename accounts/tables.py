@@ -8,6 +8,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Real,
     Timestamptz,
     Varchar,
 )
@@ -58,6 +59,8 @@ class Organisation(Table, tablename="organisation"):
     postal_code = Varchar(length=4, default="", index=True)
     municipality = Varchar(length=100, default="")
     region_code = Varchar(length=8, default="", index=True)
+    latitude = Real(null=True, default=None)
+    longitude = Real(null=True, default=None)
     pupil_count = Integer(default=0)
     email = Varchar(length=320, default="")
     phone = Varchar(length=40, default="")

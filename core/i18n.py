@@ -96,8 +96,37 @@ def format_date(d: date | datetime | None, format: str = "long") -> str:
     return _format_date(d, format=format, locale=babel_locale())
 
 
+def format_time(dt: datetime | None) -> str:
+    """'08:30' in Brussels time."""
+    return "" if dt is None else local(dt).strftime("%H:%M")
+
+
+def format_km(value: float | None) -> str:
+    from babel.numbers import format_decimal
+
+    return "" if value is None else f"{format_decimal(value, format='#,##0.0', locale=babel_locale())} km"
+
+
 def format_money(cents: int | None) -> str:
     """Integer euro cents as nl-BE money: 123456 -> '€ 1.234,56'."""
     if cents is None:
         return ""
     return format_currency(cents / 100, "EUR", locale=babel_locale())
+
+
+def to_local_date_parts(start: datetime, end: datetime):
+    """[start, end) in Brussels wall time, cut at midnights: (date, weekday, from, to) per day;
+    a part that runs to midnight ends at 23:59:59."""
+    from datetime import time as _time
+    from datetime import timedelta as _timedelta
+
+    a, b = local(start), local(end)
+    day = a.date()
+    while True:
+        day_start = a.time() if day == a.date() else _time(0, 0)
+        if day == b.date():
+            if b.time() > day_start or day == a.date():
+                yield day, day.weekday(), day_start, b.time()
+            return
+        yield day, day.weekday(), day_start, _time(23, 59, 59)
+        day = day + _timedelta(days=1)

@@ -37,6 +37,8 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     geocoder: str = "offline"
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap"
     log_format: str = "text"
     log_level: str = "INFO"
     session_days: int = 14
@@ -101,6 +103,8 @@ class Settings:
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=get("STRIPE_API_BASE"),
             geocoder=geocoder,
+            map_tile_url=get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            map_attribution=get("MAP_ATTRIBUTION", "© OpenStreetMap"),
             log_format=get("LOG_FORMAT", "text"),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             session_days=session_days,

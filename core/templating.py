@@ -30,6 +30,8 @@ def environment() -> Environment:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["money"] = i18n.format_money
+    env.filters["time"] = i18n.format_time
+    env.filters["km"] = i18n.format_km
     env.globals["current_language"] = i18n.get_language
     return env
 

@@ -10,4 +10,8 @@ cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/"
 cp node_modules/htmx.org/LICENSE "$out/htmx/LICENSE" 2>/dev/null || true
 cp node_modules/@picocss/pico/css/pico.min.css "$out/pico/"
 cp node_modules/@picocss/pico/LICENSE.md "$out/pico/" 2>/dev/null || true
+mkdir -p "$out/leaflet"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$out/leaflet/"
+cp -r node_modules/leaflet/dist/images "$out/leaflet/"
+cp node_modules/leaflet/LICENSE "$out/leaflet/" 2>/dev/null || true
 touch "$out/.built"

@@ -98,8 +98,11 @@ async def truncate_all(database: TestDatabase) -> None:
 @pytest.fixture
 async def db(database):
     """An empty, migrated database for one test."""
+    from inventory.taxonomy import sync_taxonomy
+
     core_db.bind_engine(database.engine)
     await truncate_all(database)
+    await sync_taxonomy()  # reference data that migrations put in every database
     yield database
 
 

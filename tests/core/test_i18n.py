@@ -24,7 +24,8 @@ def _source_messages() -> set[str]:
 
 def test_every_user_facing_text_has_a_dutch_translation():
     catalog = read_po(open(ROOT / "locale/nl/LC_MESSAGES/messages.po", "rb"))
-    translated = {m.id for m in catalog if m.id and m.string}
+    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog
+                  if m.id and (all(m.string) if isinstance(m.id, tuple) else m.string)}
     source = _source_messages()
     assert len(source) > 100  # the extraction itself works
     missing = sorted(source - translated)

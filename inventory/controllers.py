@@ -1,0 +1,285 @@
+"""Owner pages: the inventory of an organisation, facility and resource forms, closures,
+photos, qualifications, CSV import and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
+
+from accounts.auth import role_required
+from accounts.tables import Membership
+from core.errors import NotAllowed, ValidationFailed
+from core.i18n import gettext as _
+from core.web import ObjectId, render
+from core.web import redirect as go
+from inventory import csvio, services
+from inventory.hours import format_intervals
+from inventory.tables import Facility, Resource
+
+owner_required = role_required(Membership.Role.owner_staff)
+
+
+async def _owner(request: Request, owner: int | None) -> tuple[Any, list]:
+    owners = await services.owner_organisations(request.scope["user"])
+    if not owners:
+        raise NotAllowed(_("Your account belongs to no organisation that offers infrastructure."))
+    chosen = next((o for o in owners if o.id == owner), owners[0]) if owner else owners[0]
+    if owner and chosen.id != owner:
+        raise NotAllowed(_("Only the staff of its owner may see this inventory."))
+    return chosen, owners
+
+
+async def _form_data(request: Request) -> tuple[dict[str, str], list[str]]:
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    programmes = [v for v in form.getall("study_programmes") if isinstance(v, str)] if "study_programmes" in form else []
+    return data, programmes
+
+
+def _resource_form_data(resource: Resource, category_slug: str, week: dict, programme_slugs: list[str]) -> dict[str, str]:
+    def euro(cents: int) -> str:
+        return "" if not cents else f"{cents // 100},{cents % 100:02d}"
+
+    data = {
+        "name": resource.name, "kind": resource.kind, "description": resource.description,
+        "category": category_slug, "facility": str(resource.facility),
+        "capacity": str(resource.capacity), "accessories": resource.accessories,
+        "qualification": str(resource.required_qualification or ""),
+        "needs_approval": "on" if resource.needs_approval else "",
+        "min_notice_hours": str(resource.min_notice_hours), "max_advance_days": str(resource.max_advance_days),
+        "min_duration_minutes": str(resource.min_duration_minutes),
+        "max_duration_minutes": str(resource.max_duration_minutes), "buffer_minutes": str(resource.buffer_minutes),
+        "price_model": resource.price_model, "price": euro(resource.price_cents),
+        "instructor_fee": euro(resource.instructor_fee_cents), "funding": resource.funding,
+        "alternative_cost": euro(resource.alternative_cost_cents),
+        "alternative_cost_unit": resource.alternative_cost_unit,
+        "alternative_cost_source": resource.alternative_cost_source, "external_id": resource.external_id,
+    }
+    for day in range(7):
+        data[f"hours_{day}"] = format_intervals(week.get(day, []))
+    data["_programmes"] = programme_slugs
+    return data
+
+
+class InventoryController(Controller):
+    path = "/inventory"
+    guards = [owner_required]
+
+    @get("/", name="inventory")
+    async def index(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        if request.scope["user"].is_platform_admin and not await services.owner_organisations(request.scope["user"]):
+            return render(request, "inventory/index.html", {"owner": None, "owners": [], "overview": []})
+        chosen, owners = await _owner(request, owner)
+        overview = await services.inventory_overview(request.scope["user"], chosen.id)
+        return render(request, "inventory/index.html", {"owner": chosen, "owners": owners, "overview": overview})
+
+    # --- facilities ------------------------------------------------------------------------
+
+    @get("/facilities/new", name="facility_new")
+    async def facility_new(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        chosen, _owners = await _owner(request, owner)
+        return render(request, "inventory/facility_form.html", {"owner": chosen, "facility": None, "data": {}, "errors": {}})
+
+    @get("/facilities/{facility_id:int}/edit", name="facility_edit")
+    async def facility_edit(self, request: Request, facility_id: ObjectId) -> Response:
+        facility = await services._facility_for_edit(request.scope["user"], facility_id)
+        chosen, _owners = await _owner(request, facility.owner)
+        return render(request, "inventory/facility_form.html",
+                      {"owner": chosen, "facility": facility, "data": facility.to_dict(), "errors": {}})
+
+    @post("/facilities", name="facility_create")
+    async def facility_create(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        return await self._save_facility(request, owner, None)
+
+    @post("/facilities/{facility_id:int}", name="facility_update")
+    async def facility_update(self, request: Request, facility_id: ObjectId) -> Response:
+        facility = await services._facility_for_edit(request.scope["user"], facility_id)
+        return await self._save_facility(request, facility.owner, facility)
+
+    async def _save_facility(self, request: Request, owner: int | None, facility: Facility | None) -> Response:
+        chosen, _owners = await _owner(request, owner)
+        data, _programmes = await _form_data(request)
+        try:
+            saved = await services.save_facility(request.scope["user"], chosen.id, data,
+                                                 facility.id if facility else None)
+        except ValidationFailed as exc:
+            return render(request, "inventory/facility_form.html", {
+                "owner": chosen, "facility": facility, "data": data, "errors": exc.fields, "error": str(exc),
+            }, status_code=422)
+        return go(request, f"/inventory/?owner={chosen.id}", _("%(name)s is saved.", name=saved.name))
+
+    # --- resources -------------------------------------------------------------------------
+
+    async def _resource_form(self, request: Request, facility: Facility, resource: Resource | None,
+                             data: dict, errors: dict, status_code: int = 200, error: str = "") -> Response:
+        actor = request.scope["user"]
+        chosen, _owners = await _owner(request, facility.owner)
+        context = {
+            "owner": chosen, "facility": facility, "resource": resource, "data": data, "errors": errors,
+            "error": error, "categories": await services.categories(),
+            "programmes": await services.study_programmes(),
+            "qualifications": await services.qualifications(actor, facility.owner),
+            "facilities": await services.list_facilities(actor, facility.owner),
+        }
+        if resource is not None:
+            detail = await services.resource_detail(actor, resource.id)
+            context.update(closures=detail.closures, photo_ids=detail.photo_ids)
+        return render(request, "inventory/resource_form.html", context, status_code=status_code)
+
+    @get("/resources/new", name="resource_new")
+    async def resource_new(self, request: Request, facility: FromQuery[int]) -> Response:
+        place = await services._facility_for_edit(request.scope["user"], facility)
+        defaults = {"capacity": "12", "needs_approval": "on", "min_notice_hours": "48", "max_advance_days": "180",
+                    "min_duration_minutes": "60", "max_duration_minutes": "480", "buffer_minutes": "0",
+                    "hours_0": "08:30-16:30", "hours_1": "08:30-16:30", "hours_2": "08:30-12:30",
+                    "hours_3": "08:30-16:30", "hours_4": "08:30-16:30", "_programmes": []}
+        return await self._resource_form(request, place, None, defaults, {})
+
+    @get("/resources/{resource_id:int}/edit", name="resource_edit")
+    async def resource_edit(self, request: Request, resource_id: ObjectId) -> Response:
+        actor = request.scope["user"]
+        resource = await services.resource_for_edit(actor, resource_id)
+        detail = await services.resource_detail(actor, resource_id)
+        data = _resource_form_data(detail.resource, detail.category.slug, detail.week, [p.slug for p in detail.programmes])
+        return await self._resource_form(request, resource.facility, detail.resource, data, {})
+
+    @post("/resources", name="resource_create")
+    async def resource_create(self, request: Request) -> Response:
+        return await self._save_resource(request, None)
+
+    @post("/resources/{resource_id:int}", name="resource_update")
+    async def resource_update(self, request: Request, resource_id: ObjectId) -> Response:
+        return await self._save_resource(request, resource_id)
+
+    async def _save_resource(self, request: Request, resource_id: int | None) -> Response:
+        actor = request.scope["user"]
+        data, programmes = await _form_data(request)
+        data.setdefault("needs_approval", "")  # an unticked checkbox sends nothing
+        try:
+            facility_id = int(data.get("facility") or "0")
+        except ValueError:
+            facility_id = 0
+        facility = await services._facility_for_edit(actor, facility_id)
+        resource = await services.resource_for_edit(actor, resource_id) if resource_id else None
+        try:
+            saved = await services.save_resource(actor, facility.id, data, programmes=programmes,
+                                                 resource_id=resource_id, week_from_days=True)
+        except ValidationFailed as exc:
+            return await self._resource_form(request, facility, resource, {**data, "_programmes": programmes},
+                                             exc.fields, 422, str(exc))
+        return go(request, f"/inventory/resources/{saved.id}/edit", _("%(name)s is saved.", name=saved.name))
+
+    @post("/resources/{resource_id:int}/retire", name="resource_retire")
+    async def retire(self, request: Request, resource_id: ObjectId) -> Response:
+        resource = await services.set_status(request.scope["user"], resource_id, "retired")
+        return go(request, f"/inventory/resources/{resource_id}/edit",
+                  _("%(name)s is retired: teachers no longer find it.", name=resource.name))
+
+    @post("/resources/{resource_id:int}/reopen", name="resource_reopen")
+    async def reopen(self, request: Request, resource_id: ObjectId) -> Response:
+        resource = await services.set_status(request.scope["user"], resource_id, "active")
+        return go(request, f"/inventory/resources/{resource_id}/edit",
+                  _("%(name)s is open for bookings again.", name=resource.name))
+
+    # --- closures and photos ----------------------------------------------------------------
+
+    @post("/resources/{resource_id:int}/closures", name="closure_add")
+    async def closure_add(self, request: Request, resource_id: ObjectId) -> Response:
+        data, _programmes = await _form_data(request)
+        try:
+            await services.add_closure(request.scope["user"], resource_id, data.get("starts_at", ""),
+                                       data.get("ends_at", ""), data.get("reason", ""))
+        except ValidationFailed as exc:
+            return go(request, f"/inventory/resources/{resource_id}/edit#closures", str(exc), "error")
+        return go(request, f"/inventory/resources/{resource_id}/edit#closures", _("The closure is added."))
+
+    @post("/closures/{closure_id:int}/delete", name="closure_delete")
+    async def closure_delete(self, request: Request, closure_id: ObjectId) -> Response:
+        resource_id = await services.delete_closure(request.scope["user"], closure_id)
+        return go(request, f"/inventory/resources/{resource_id}/edit#closures", _("The closure is removed."))
+
+    @post("/resources/{resource_id:int}/photos", name="photo_add")
+    async def photo_add(self, request: Request, resource_id: ObjectId) -> Response:
+        form = await request.form()
+        upload = form.get("photo")
+        content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+        try:
+            await services.add_photo(request.scope["user"], resource_id, content, str(form.get("caption") or ""))
+        except ValidationFailed as exc:
+            return go(request, f"/inventory/resources/{resource_id}/edit#photos", str(exc), "error")
+        return go(request, f"/inventory/resources/{resource_id}/edit#photos", _("The photo is added."))
+
+    @post("/photos/{photo_id:int}/delete", name="photo_delete")
+    async def photo_delete(self, request: Request, photo_id: ObjectId) -> Response:
+        resource_id = await services.delete_photo(request.scope["user"], photo_id)
+        return go(request, f"/inventory/resources/{resource_id}/edit#photos", _("The photo is removed."))
+
+    # --- qualifications ---------------------------------------------------------------------
+
+    @get("/qualifications", name="qualifications")
+    async def qualifications(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        chosen, owners = await _owner(request, owner)
+        rows = await services.qualifications(request.scope["user"], chosen.id)
+        grants = await services.grants([q.id for q in rows])
+        return render(request, "inventory/qualifications.html", {
+            "owner": chosen, "owners": owners, "qualifications": rows, "grants": grants,
+        }, block="qualifications")
+
+    @post("/qualifications", name="qualification_create")
+    async def qualification_create(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        chosen, _owners = await _owner(request, owner)
+        data, _p = await _form_data(request)
+        try:
+            await services.create_qualification(request.scope["user"], chosen.id, data.get("name", ""),
+                                                data.get("description", ""))
+        except ValidationFailed as exc:
+            return go(request, f"/inventory/qualifications?owner={chosen.id}", str(exc), "error")
+        return go(request, f"/inventory/qualifications?owner={chosen.id}", _("The qualification is created."))
+
+    @post("/qualifications/{qualification_id:int}/grants", name="qualification_grant")
+    async def grant(self, request: Request, qualification_id: ObjectId) -> Response:
+        data, _p = await _form_data(request)
+        actor = request.scope["user"]
+        try:
+            grant = await services.grant_qualification(actor, qualification_id, data.get("teacher_email", ""),
+                                                       data.get("expires_on", ""))
+        except ValidationFailed as exc:
+            return go(request, "/inventory/qualifications", str(exc), "error")
+        del grant
+        return go(request, "/inventory/qualifications", _("The qualification is granted."))
+
+    @post("/grants/{grant_id:int}/withdraw", name="qualification_withdraw")
+    async def withdraw(self, request: Request, grant_id: ObjectId) -> Response:
+        await services.withdraw_grant(request.scope["user"], grant_id)
+        return go(request, "/inventory/qualifications", _("The qualification is withdrawn."))
+
+    # --- CSV -------------------------------------------------------------------------------
+
+    @get("/import", name="inventory_import")
+    async def import_form(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        chosen, _owners = await _owner(request, owner)
+        return render(request, "inventory/import.html", {"owner": chosen, "columns": csvio.COLUMNS, "report": None})
+
+    @post("/import", name="inventory_import_post")
+    async def import_file(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        chosen, _owners = await _owner(request, owner)
+        form = await request.form()
+        upload = form.get("file")
+        content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+        context = {"owner": chosen, "columns": csvio.COLUMNS, "report": None}
+        if not content:
+            return render(request, "inventory/import.html", {**context, "error": _("Choose a CSV file.")}, status_code=422)
+        try:
+            report = await csvio.import_inventory(request.scope["user"], chosen.id, content)
+        except ValidationFailed as exc:
+            return render(request, "inventory/import.html", {**context, "error": str(exc)}, status_code=422)
+        return render(request, "inventory/import.html", {**context, "report": report})
+
+    @get("/export.csv", name="inventory_export")
+    async def export(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+        chosen, _owners = await _owner(request, owner)
+        text = await csvio.export_inventory(request.scope["user"], chosen.id)
+        return Response(content="\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="werkbank-{chosen.slug}.csv"'})

@@ -1,0 +1,251 @@
+"""Inventory as CSV: owners load or update a whole inventory (rows matched on external ids, so
+importing twice changes nothing the second time) and export it in the same format. Every
+rejected row is reported with its line and reason; a file that cannot be read imports nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from accounts.services import Actor
+from core import audit
+from core.db import atomic
+from core.errors import NotAllowed, ValidationFailed
+from core.i18n import gettext as _
+from inventory import services
+from inventory.fields import read_facility, read_resource
+from inventory.hours import format_week
+from inventory.tables import Category, Facility, OpeningHours, Qualification, Resource, ResourceProgramme, StudyProgramme
+
+COLUMNS = [
+    "facility_id", "facility_name", "facility_street", "facility_postal_code", "facility_municipality",
+    "facility_email", "facility_phone",
+    "resource_id", "name", "kind", "category", "description", "capacity", "study_programmes", "accessories",
+    "qualification", "needs_approval", "min_notice_hours", "max_advance_days", "min_duration_minutes",
+    "max_duration_minutes", "buffer_minutes", "opening_hours", "price_model", "price", "instructor_fee", "funding",
+    "alternative_cost", "alternative_cost_unit", "alternative_cost_source", "status",
+]
+REQUIRED = {"facility_id", "facility_name", "facility_postal_code", "resource_id", "name", "category"}
+MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class RejectedRow:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    facilities_created: int = 0
+    facilities_updated: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + len(self.rejected)
+
+
+def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The rows with their line numbers. Raises ValidationFailed for a file that is not a CSV
+    with the needed columns (then nothing is imported)."""
+    if len(content) > MAX_BYTES:
+        raise ValidationFailed(_("The file is larger than %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = content.decode("cp1252")
+        except UnicodeDecodeError:
+            raise ValidationFailed(_("The file cannot be read as text; save it as CSV (UTF-8).")) from None
+    if "\x00" in text or not text.strip():
+        raise ValidationFailed(_("The file cannot be read as text; save it as CSV (UTF-8)."))
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = sorted(REQUIRED - set(header))
+        if missing:
+            raise ValidationFailed(_("The file lacks the columns: %(columns)s.", columns=", ".join(missing)))
+        reader.fieldnames = header
+        rows = []
+        for row in reader:
+            if None in row:
+                rows.append((reader.line_num, {"__error__": _("This row has more fields than the header.")}))
+                continue
+            rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+        return rows
+    except csv.Error as exc:
+        raise ValidationFailed(_("The file is not a valid CSV: %(error)s", error=str(exc))) from None
+
+
+def _facility_data(row: dict[str, str]) -> dict[str, str]:
+    return {"external_id": row.get("facility_id", ""), "name": row.get("facility_name", ""),
+            "street": row.get("facility_street", ""), "postal_code": row.get("facility_postal_code", ""),
+            "municipality": row.get("facility_municipality", ""), "contact_email": row.get("facility_email", ""),
+            "phone": row.get("facility_phone", "")}
+
+
+def _resource_data(row: dict[str, str]) -> dict[str, str]:
+    data = {k: v for k, v in row.items() if k in COLUMNS and not k.startswith("facility_")}
+    data["external_id"] = row.get("resource_id", "")
+    if not row.get("opening_hours"):
+        data.pop("opening_hours", None)  # empty: keep the hours the resource has
+    return data
+
+
+async def import_inventory(actor: Actor, owner_id: int, content: bytes,
+                           progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    if not services.can_manage(actor, owner_id):
+        raise NotAllowed(_("Only the staff of its owner may change this inventory."))
+    rows = read_rows(content)
+    report = ImportReport()
+    facilities = {f.external_id: f for f in await Facility.objects().where(
+        (Facility.owner == owner_id) & (Facility.external_id != ""))}
+    resources = {}
+    if facilities:
+        for r in await Resource.objects().where(Resource.facility.is_in([f.id for f in facilities.values()])
+                                                & (Resource.external_id != "")):
+            resources[r.external_id] = r
+    seen_resources: set[str] = set()
+    located: dict[tuple, dict] = {}
+    async with atomic():
+        for index, (line, row) in enumerate(rows, start=1):
+            if progress:
+                progress(index, len(rows))
+            if "__error__" in row:
+                report.rejected.append(RejectedRow(line, row["__error__"]))
+                continue
+            external = row.get("resource_id", "")
+            if not external:
+                report.rejected.append(RejectedRow(line, _("resource_id is empty.")))
+                continue
+            if external in seen_resources:
+                report.rejected.append(RejectedRow(line, _("resource_id %(id)s appears twice in the file.", id=external)))
+                continue
+            seen_resources.add(external)
+            try:
+                await _import_row(actor, owner_id, row, facilities, resources, report, located)
+            except ValidationFailed as exc:
+                detail = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc)
+                report.rejected.append(RejectedRow(line, detail))
+        await audit.record(actor, "inventory.imported", "organisation", owner_id, created=report.created,
+                           updated=report.updated, unchanged=report.unchanged, rejected=len(report.rejected))
+    return report
+
+
+async def _import_row(actor, owner_id, row, facilities, resources, report, located) -> None:
+    facility_parsed, errors = read_facility(_facility_data(row))
+    if errors:
+        raise ValidationFailed("", {f"facility_{k}": v for k, v in errors.items()})
+    facility = facilities.get(facility_parsed.external_id)
+    key = tuple(vars(facility_parsed).values())
+    if key not in located:  # geocode each facility once per import, not once per row
+        located[key] = services._facility_values(facility_parsed)
+    values = located[key]
+    if facility is None:
+        facility = Facility(owner=owner_id, **{column._meta.name: value for column, value in values.items()})
+        await facility.save()
+        facilities[facility.external_id] = facility
+        report.facilities_created += 1
+    elif any(getattr(facility, column._meta.name) != value for column, value in values.items()):
+        await Facility.update(values).where(Facility.id == facility.id)
+        for column, value in values.items():
+            setattr(facility, column._meta.name, value)
+        report.facilities_updated += 1
+
+    data = _resource_data(row)
+    parsed, errors = read_resource(data)
+    category_id, programme_ids, qualification_id = await services._resolve_references(owner_id, parsed, errors,
+                                                                                       by_name=True)
+    status = (row.get("status") or "active").strip().lower()
+    if status not in ("active", "retired"):
+        errors["status"] = _("Choose one of: %(choices)s.", choices="active, retired")
+    if errors:
+        raise ValidationFailed("", errors)
+    values = {**parsed.values, "category": category_id, "required_qualification": qualification_id,
+              "facility": facility.id, "status": status}
+    existing = resources.get(parsed.values["external_id"])
+    if existing is None:
+        resource = Resource(**values)
+        await resource.save()
+        resources[resource.external_id] = resource
+        await services._write_programmes(resource.id, programme_ids)
+        if parsed.week is not None:
+            await services._write_week(resource.id, parsed.week)
+        report.created += 1
+        return
+    current_programmes = sorted(r["programme"] for r in await ResourceProgramme.select(ResourceProgramme.programme).where(
+        ResourceProgramme.resource == existing.id))
+    current_week = await _week_text(existing.id)
+    changed = any(getattr(existing, k) != v for k, v in values.items())
+    changed = changed or current_programmes != programme_ids
+    changed = changed or (parsed.week is not None and format_week(parsed.week) != current_week)
+    if not changed:
+        report.unchanged += 1
+        return
+    await Resource.update({getattr(Resource, k): v for k, v in values.items()}).where(Resource.id == existing.id)
+    await services._write_programmes(existing.id, programme_ids)
+    if parsed.week is not None:
+        await services._write_week(existing.id, parsed.week)
+    report.updated += 1
+
+
+async def _week_text(resource_id: int) -> str:
+    week: dict = {}
+    for row in await OpeningHours.objects().where(OpeningHours.resource == resource_id).order_by(OpeningHours.opens):
+        week.setdefault(row.weekday, []).append((row.opens, row.closes))
+    return format_week(week)
+
+
+def _euro(cents: int) -> str:
+    return "" if not cents else f"{cents // 100},{cents % 100:02d}"
+
+
+async def export_inventory(actor: Actor, owner_id: int) -> str:
+    """The owner's inventory in the import format (';'-separated, as Excel in Belgium reads it)."""
+    facilities = await services.list_facilities(actor, owner_id)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=";", lineterminator="\n")
+    writer.writeheader()
+    if not facilities:
+        return out.getvalue()
+    categories = {c.id: c.slug for c in await Category.objects()}
+    programmes = {p.id: p.slug for p in await StudyProgramme.objects()}
+    qualifications = {q.id: q.name for q in await Qualification.objects().where(Qualification.owner == owner_id)}
+    by_id = {f.id: f for f in facilities}
+    resources = await Resource.objects().where(Resource.facility.is_in(list(by_id))).order_by(Resource.facility).order_by(
+        Resource.id)
+    links: dict[int, list[str]] = {}
+    if resources:
+        for row in await ResourceProgramme.select().where(ResourceProgramme.resource.is_in([r.id for r in resources])):
+            links.setdefault(row["resource"], []).append(programmes[row["programme"]])
+    for resource in resources:
+        facility = by_id[resource.facility]
+        writer.writerow({
+            "facility_id": facility.external_id or f"F{facility.id}", "facility_name": facility.name,
+            "facility_street": facility.street, "facility_postal_code": facility.postal_code,
+            "facility_municipality": facility.municipality, "facility_email": facility.contact_email,
+            "facility_phone": facility.phone,
+            "resource_id": resource.external_id or f"R{resource.id}", "name": resource.name, "kind": resource.kind,
+            "category": categories[resource.category], "description": resource.description,
+            "capacity": resource.capacity, "study_programmes": ";".join(sorted(links.get(resource.id, []))),
+            "accessories": resource.accessories,
+            "qualification": qualifications.get(resource.required_qualification, ""),
+            "needs_approval": "ja" if resource.needs_approval else "nee",
+            "min_notice_hours": resource.min_notice_hours, "max_advance_days": resource.max_advance_days,
+            "min_duration_minutes": resource.min_duration_minutes, "max_duration_minutes": resource.max_duration_minutes,
+            "buffer_minutes": resource.buffer_minutes, "opening_hours": await _week_text(resource.id),
+            "price_model": resource.price_model, "price": _euro(resource.price_cents),
+            "instructor_fee": _euro(resource.instructor_fee_cents), "funding": resource.funding,
+            "alternative_cost": _euro(resource.alternative_cost_cents),
+            "alternative_cost_unit": resource.alternative_cost_unit,
+            "alternative_cost_source": resource.alternative_cost_source, "status": resource.status,
+        })
+    return out.getvalue()

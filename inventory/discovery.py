@@ -1,0 +1,74 @@
+"""Finding and reading resources: the search page (htmx updates the results as filters
+change; the same form works without JavaScript), a resource's page with a week of
+availability, and photos."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery
+
+from accounts.auth import login_required
+from core.errors import ValidationFailed, not_found
+from core.i18n import BRUSSELS
+from core.timeutil import now
+from core.web import ObjectId, render
+from inventory import availability, search, services
+from regions.geography import REGIONS
+
+SEARCH_PARAMS = ("q", "category", "study_programme", "region", "near", "radius_km", "free_from", "free_to", "page")
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+class DiscoveryController(Controller):
+    path = "/"
+    guards = [login_required]
+
+    @get("/search", name="search")
+    async def search_page(self, request: Request) -> Response:
+        params = {name: request.query_params.get(name, "") for name in SEARCH_PARAMS}
+        error, fields, result, origin = "", {}, None, ""
+        try:
+            query, origin = await search.build_query(request.scope["user"], params)
+            result = await search.search(query)
+        except ValidationFailed as exc:
+            error, fields = str(exc), exc.fields
+        page = int(params["page"]) if params["page"].isdigit() else 1
+        context = {
+            "params": params, "result": result, "error": error, "fields": fields, "origin": origin,
+            "categories": await services.categories(), "programmes": await services.study_programmes(),
+            "regions": list(REGIONS.values()), "page": page, "page_size": search.PAGE_SIZE,
+            "map_tiles": request.app.state.settings.map_tile_url,
+        }
+        return render(request, "inventory/search.html", context, block="results",
+                      status_code=422 if error else 200)
+
+    @get("/resources/{resource_id:int}", name="resource")
+    async def resource_page(self, request: Request, resource_id: ObjectId, week: FromQuery[str | None] = None) -> Response:
+        detail = await services.resource_detail(request.scope["user"], resource_id)
+        today = now().astimezone(BRUSSELS).date()
+        try:
+            first = monday_of(date.fromisoformat(week)) if week else monday_of(today)
+        except ValueError:
+            first = monday_of(today)
+        start = availability._wall(first, time(0, 0))
+        end = availability._wall(first + timedelta(days=7), time(0, 0))
+        blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
+        days = availability.days(detail.week, first, 7, blocks)
+        return render(request, "inventory/resource.html", {
+            "d": detail, "days": days, "week_start": first, "today": today,
+            "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
+        }, block="week")
+
+    @get("/photos/{photo_id:int}", name="photo")
+    async def photo(self, request: Request, photo_id: ObjectId) -> Response:
+        row = await services.photo(photo_id)
+        if row is None:
+            raise not_found()
+        return Response(content=row.content, media_type=row.content_type, headers={
+            "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline"})
