@@ -257,5 +257,54 @@ async def tokens_revoke(settings: Settings, email: str, name: str | None) -> Non
     console.print(f"{count} token(s) ingetrokken.")
 
 
+# --- import --------------------------------------------------------------------------------
+
+@main.group("import", help="Gegevens inladen.")
+def import_group() -> None:
+    pass
+
+
+@import_group.command("inventory", help="Maakt of wijzigt sites en infrastructuur uit een CSV-bestand.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--org", "org", default=None, help="slug van de eigenaar (anders uit de kolom owner)")
+@with_database
+async def import_inventory(settings: Settings, file: str, org: str | None) -> None:
+    from rich.progress import Progress
+
+    from accounts.services import system_actor
+    from accounts.tables import Organisation
+    from inventory import csvio
+    from regions import geocoding
+
+    geocoding.configure(settings.geocoder)
+    try:
+        content = open(file, "rb").read()
+    except OSError as exc:
+        err.print(f"[red]Fout:[/red] {file} kan niet gelezen worden: {exc.strerror}")
+        sys.exit(1)
+    slugs = {org} if org else csvio.owners_named(content)
+    if len(slugs) != 1:
+        err.print("[red]Fout:[/red] geef de eigenaar met --org SLUG "
+                  + ("(het bestand noemt er meerdere)." if slugs else "(het bestand heeft geen kolom owner)."))
+        sys.exit(1)
+    slug = slugs.pop()
+    owner = await Organisation.objects().where(Organisation.slug == slug).first()
+    if owner is None or owner.kind not in ("sector_fund", "training_centre", "company", "government"):
+        err.print(f"[red]Fout:[/red] geen eigenaar van infrastructuur met de slug {slug}.")
+        sys.exit(1)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Importeren", total=None)
+        report = await csvio.import_inventory(
+            system_actor(), owner.id, content,
+            progress=lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(f"{owner.name}: {report.created} nieuw, {report.updated} gewijzigd, {report.unchanged} ongewijzigd, "
+                  f"{len(report.rejected)} geweigerd; sites: {report.facilities_created} nieuw, "
+                  f"{report.facilities_updated} gewijzigd.")
+    for row in report.rejected:
+        console.print(f"  regel {row.line}: {row.reason}")
+    if report.rejected:
+        sys.exit(3)
+
+
 if __name__ == "__main__":
     main()

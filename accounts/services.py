@@ -117,6 +117,13 @@ class Actor:
         return None
 
 
+def system_actor() -> Actor:
+    """The command line acts as the platform (audit entries name it werkbank-cli)."""
+    user = User(email="werkbank-cli", first_name="werkbank", last_name="cli", active=True)
+    user.id = None
+    return Actor(user=user, grants=[RoleGrant(role=Role.platform_admin, organisation_id=None)])
+
+
 async def load_actor(user: User, session_token: str | None = None) -> Actor:
     rows = await Membership.select(
         Membership.role,

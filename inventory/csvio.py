@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accounts.services import Actor
+from accounts.tables import Organisation
 from core import audit
 from core.db import atomic
 from core.errors import NotAllowed, ValidationFailed
@@ -20,7 +21,7 @@ from inventory.hours import format_week
 from inventory.tables import Category, Facility, OpeningHours, Qualification, Resource, ResourceProgramme, StudyProgramme
 
 COLUMNS = [
-    "facility_id", "facility_name", "facility_street", "facility_postal_code", "facility_municipality",
+    "owner", "facility_id", "facility_name", "facility_street", "facility_postal_code", "facility_municipality",
     "facility_email", "facility_phone",
     "resource_id", "name", "kind", "category", "description", "capacity", "study_programmes", "accessories",
     "qualification", "needs_approval", "min_notice_hours", "max_advance_days", "min_duration_minutes",
@@ -106,6 +107,7 @@ async def import_inventory(actor: Actor, owner_id: int, content: bytes,
         raise NotAllowed(_("Only the staff of its owner may change this inventory."))
     rows = read_rows(content)
     report = ImportReport()
+    owner_slug = (await Organisation.select(Organisation.slug).where(Organisation.id == owner_id).first() or {}).get("slug")
     facilities = {f.external_id: f for f in await Facility.objects().where(
         (Facility.owner == owner_id) & (Facility.external_id != ""))}
     resources = {}
@@ -121,6 +123,10 @@ async def import_inventory(actor: Actor, owner_id: int, content: bytes,
                 progress(index, len(rows))
             if "__error__" in row:
                 report.rejected.append(RejectedRow(line, row["__error__"]))
+                continue
+            if row.get("owner") and owner_slug and row["owner"] != owner_slug:
+                report.rejected.append(RejectedRow(line, _("This row belongs to %(owner)s, not to %(this)s.",
+                                                           owner=row["owner"], this=owner_slug)))
                 continue
             external = row.get("resource_id", "")
             if not external:
@@ -216,6 +222,7 @@ async def export_inventory(actor: Actor, owner_id: int) -> str:
     writer.writeheader()
     if not facilities:
         return out.getvalue()
+    owner_slug = (await Organisation.select(Organisation.slug).where(Organisation.id == owner_id).first())["slug"]
     categories = {c.id: c.slug for c in await Category.objects()}
     programmes = {p.id: p.slug for p in await StudyProgramme.objects()}
     qualifications = {q.id: q.name for q in await Qualification.objects().where(Qualification.owner == owner_id)}
@@ -229,7 +236,7 @@ async def export_inventory(actor: Actor, owner_id: int) -> str:
     for resource in resources:
         facility = by_id[resource.facility]
         writer.writerow({
-            "facility_id": facility.external_id or f"F{facility.id}", "facility_name": facility.name,
+            "owner": owner_slug, "facility_id": facility.external_id or f"F{facility.id}", "facility_name": facility.name,
             "facility_street": facility.street, "facility_postal_code": facility.postal_code,
             "facility_municipality": facility.municipality, "facility_email": facility.contact_email,
             "facility_phone": facility.phone,
@@ -249,3 +256,9 @@ async def export_inventory(actor: Actor, owner_id: int) -> str:
             "alternative_cost_source": resource.alternative_cost_source, "status": resource.status,
         })
     return out.getvalue()
+
+
+def owners_named(content: bytes) -> set[str]:
+    """The owner slugs a file's `owner` column names (for the command line, which has no page
+    to choose the owner on)."""
+    return {row.get("owner", "") for _line, row in read_rows(content) if row.get("owner")}
