@@ -1,0 +1,134 @@
+"""A teacher finds resources by need, region, distance from the school and free time."""
+
+import pytest
+
+from accounts.services import system_actor
+from inventory import services
+from tests.conftest import login
+
+
+@pytest.fixture
+async def catalogue(owner_org, create_facility, create_resource):
+    """Resources in Gent (9000), Antwerpen (2000), Kortrijk (8500) and Genk (3600)."""
+    org = await owner_org()
+    gent = await create_facility(org, "9000", name="Campus Gent")
+    antwerpen = await create_facility(org, "2000", name="Campus Antwerpen")
+    kortrijk = await create_facility(org, "8500", name="Campus Kortrijk")
+    genk = await create_facility(org, "3600", name="Campus Genk")
+    return {
+        "cnc_gent": await create_resource(gent, name="CNC-draaibank Gent", programmes=["mechatronica"]),
+        "las_antwerpen": await create_resource(antwerpen, name="Lasatelier Antwerpen", category="welding",
+                                               programmes=["lassen-constructie"]),
+        "cnc_kortrijk": await create_resource(kortrijk, name="CNC-freesmachine Kortrijk",
+                                              opening_hours="ma-vr 08:00-12:00"),
+        "cobot_genk": await create_resource(genk, name="Cobotcel Genk", category="cobots-robotics",
+                                            description="Universal Robots UR5e"),
+    }
+
+
+@pytest.fixture
+async def teacher_in_gent(client, create_user, create_org):
+    school = await create_org(slug="school-gent", name="VTI Gent", postal_code="9000")
+    await create_user("teacher", org=school, email="t@school.be")
+    await login(client, "t@school.be")
+    return school
+
+
+def _names(response) -> list[str]:
+    import re
+
+    return re.findall(r'<h3><a href="/resources/\d+">([^<]+)</a></h3>', response.text)
+
+
+async def test_nearest_first_from_the_school_with_distances(client, catalogue, teacher_in_gent):
+    response = await client.get("/search")
+    assert _names(response) == ["CNC-draaibank Gent", "CNC-freesmachine Kortrijk", "Lasatelier Antwerpen",
+                                "Cobotcel Genk"]
+    assert "afstanden vanaf VTI Gent" in response.text
+    assert "51,5 km" in response.text or "51,6 km" in response.text or "52,1 km" in response.text
+
+
+async def test_radius_region_category_programme_and_text(client, catalogue, teacher_in_gent):
+    assert _names(await client.get("/search?radius_km=55")) == ["CNC-draaibank Gent", "CNC-freesmachine Kortrijk",
+                                                                "Lasatelier Antwerpen"]
+    assert _names(await client.get("/search?radius_km=45")) == ["CNC-draaibank Gent", "CNC-freesmachine Kortrijk"]
+    assert _names(await client.get("/search?radius_km=10")) == ["CNC-draaibank Gent"]
+    assert _names(await client.get("/search?region=VLI")) == ["Cobotcel Genk"]
+    assert _names(await client.get("/search?category=welding")) == ["Lasatelier Antwerpen"]
+    assert _names(await client.get("/search?study_programme=mechatronica")) == ["CNC-draaibank Gent"]
+    assert _names(await client.get("/search?q=ur5e")) == ["Cobotcel Genk"]  # the description counts too
+    assert _names(await client.get("/search?q=cnc&near=8500")) == ["CNC-freesmachine Kortrijk", "CNC-draaibank Gent"]
+
+
+async def test_free_between_follows_opening_hours_and_closures(client, catalogue, teacher_in_gent):
+    # A Wednesday afternoon: Kortrijk closes at noon.
+    window = "free_from=2027-06-02T13:00&free_to=2027-06-02T15:00"
+    assert "CNC-freesmachine Kortrijk" not in _names(await client.get(f"/search?{window}"))
+    assert len(_names(await client.get(f"/search?{window}"))) == 3
+    # A Sunday: nothing is open.
+    assert _names(await client.get("/search?free_from=2027-06-06T09:00&free_to=2027-06-06T11:00")) == []
+    await services.add_closure(system_actor(), catalogue["cnc_gent"].id, "2027-06-02T00:00", "2027-06-03T00:00",
+                               "Onderhoud")
+    assert "CNC-draaibank Gent" not in _names(await client.get(f"/search?{window}"))
+    assert "CNC-draaibank Gent" in _names(await client.get("/search?free_from=2027-06-03T13:00&free_to=2027-06-03T15:00"))
+
+
+@pytest.mark.parametrize("query, message", [
+    ("free_from=2027-06-02T13:00", "Geef zowel het begin als het einde"),
+    ("free_from=2027-06-02T15:00&free_to=2027-06-02T13:00", "moet na het begin komen"),
+    ("free_from=2027-03-28T02:30&free_to=2027-03-28T05:00", "bestaat niet in België"),
+    ("free_from=gisteren&free_to=morgen", "is geen datum en uur"),
+    ("near=0000", "0000 is geen Belgische postcode."),
+    ("radius_km=veel", "Geef een getal voor radius_km."),
+])
+async def test_bad_filters_say_what_is_wrong(client, catalogue, teacher_in_gent, query, message):
+    response = await client.get(f"/search?{query}")
+    assert response.status_code == 422
+    assert message in response.text
+
+
+async def test_htmx_gets_only_the_results_and_the_page_works_without_it(client, catalogue, teacher_in_gent):
+    full = await client.get("/search?category=welding")
+    assert "<html" in full.text and "<form" in full.text
+    fragment = await client.get("/search?category=welding", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "<form" not in fragment.text
+    assert _names(fragment) == ["Lasatelier Antwerpen"]
+
+
+async def test_the_map_gets_the_points_and_the_list_stands_without_it(client, catalogue, teacher_in_gent, app):
+    response = await client.get("/search")
+    assert 'id="map"' in response.text and 'id="map-data"' in response.text
+    assert "CNC-draaibank Gent" in response.text.split('id="map-data"')[1]
+    app.state.settings = app.state.settings.with_(map_tile_url="")  # no tile server configured
+    response = await client.get("/search")
+    assert 'id="map"' not in response.text and len(_names(response)) == 4
+
+
+async def test_the_api_finds_and_describes_resources(client, catalogue, create_user):
+    from accounts import services as accounts
+
+    user = await create_user("teacher", email="api@school.be")
+    _row, token = await accounts.create_api_token(user, "script")
+    headers = {"Authorization": f"Bearer {token}"}
+    found = (await client.get("/api/v1/resources?near=9000&radius_km=60", headers=headers)).json()
+    assert found["total"] == 3
+    first = found["items"][0]
+    assert first["name"] == "CNC-draaibank Gent" and first["region"] == "VOV" and first["distance_km"] < 1
+    assert first["price"] == {"model": "per_hour", "amount_cents": 3500, "text": "€\xa035,00 per uur",
+                              "instructor_fee_cents": 0}
+    assert [i["distance_km"] for i in found["items"]] == sorted(i["distance_km"] for i in found["items"])
+    window = (await client.get("/api/v1/resources?free_from=2027-06-02T13:00:00%2B02:00&free_to=2027-06-02T15:00:00%2B02:00",
+                               headers=headers)).json()
+    assert "CNC-freesmachine Kortrijk" not in [i["name"] for i in window["items"]]
+
+    detail = (await client.get(f"/api/v1/resources/{first['id']}", headers=headers)).json()
+    assert detail["rules"]["buffer_minutes"] == 15
+    assert detail["rules"]["opening_hours"][0] == {"weekday": 0, "opens": "08:00", "closes": "16:30"}
+    assert detail["study_programmes"] == ["mechatronica"]
+    assert detail["alternative_cost_cents"] == 9000
+
+    bad = await client.get("/api/v1/resources?free_from=2027-06-02T15:00&free_to=2027-06-02T13:00", headers=headers)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get("/api/v1/resources/999999", headers=headers)).status_code == 404
+    assert (await client.get("/api/v1/resources")).status_code == 401
