@@ -47,8 +47,19 @@ class AdminSessions:
 
 def admin_handler(settings: Settings):
     host = urlparse(settings.base_url).hostname or "127.0.0.1"
+    from inventory.tables import (
+        Category,
+        Closure,
+        Facility,
+        Qualification,
+        QualificationGrant,
+        Resource,
+        StudyProgramme,
+    )
+
     admin = create_admin(
-        tables=[Organisation, Membership, User, ApiToken, OutboxMessage, AuditEntry],
+        tables=[Organisation, Membership, User, ApiToken, Facility, Resource, Closure, Qualification,
+                QualificationGrant, Category, StudyProgramme, OutboxMessage, AuditEntry],
         auth_table=User,
         session_table=AdminSessions,  # type: ignore[arg-type]
         site_name="Werkbank beheer",
