@@ -34,6 +34,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from inventory.api import ResourceApiController
     from inventory.controllers import InventoryController
     from inventory.discovery import DiscoveryController
+    from inventory.tables import (
+        Category,
+        Closure,
+        Facility,
+        Qualification,
+        QualificationGrant,
+        Resource,
+        StudyProgramme,
+    )
     from inventory.templating import register as register_inventory_templates
     from regions import geocoding
     from regions.geography import region_name, rtc_name
@@ -71,7 +80,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             InventoryController,
             DiscoveryController,
             ResourceApiController,
-            admin_handler(settings),
+            admin_handler(settings, [Facility, Resource, Closure, Qualification, QualificationGrant, Category,
+                                     StudyProgramme]),
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
                                        include_in_schema=False),
         ],

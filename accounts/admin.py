@@ -45,21 +45,11 @@ class AdminSessions:
         return _AdminSession(token=await services.create_session(user))
 
 
-def admin_handler(settings: Settings):
+def admin_handler(settings: Settings, tables: list):
+    """`tables`: what platform admins manage, from every domain (app.py composes the list)."""
     host = urlparse(settings.base_url).hostname or "127.0.0.1"
-    from inventory.tables import (
-        Category,
-        Closure,
-        Facility,
-        Qualification,
-        QualificationGrant,
-        Resource,
-        StudyProgramme,
-    )
-
     admin = create_admin(
-        tables=[Organisation, Membership, User, ApiToken, Facility, Resource, Closure, Qualification,
-                QualificationGrant, Category, StudyProgramme, OutboxMessage, AuditEntry],
+        tables=[Organisation, Membership, User, ApiToken, *tables, OutboxMessage, AuditEntry],
         auth_table=User,
         session_table=AdminSessions,  # type: ignore[arg-type]
         site_name="Werkbank beheer",
