@@ -24,6 +24,27 @@ from core.worker import Worker
 ROOT = Path(__file__).resolve().parent
 
 
+def compose_domains(settings: Settings) -> None:
+    """What the domains need from each other and from the settings, wired once per process."""
+    from booking import rules as booking_rules
+    from booking import services as booking_services
+    from inventory import discovery, search
+    from regions import geocoding
+
+    geocoding.configure(settings.geocoder)
+    booking_services.settings_base_url["value"] = settings.base_url
+    if booking_rules.search_condition not in search.free_window_conditions:
+        search.free_window_conditions.append(booking_rules.search_condition)
+    if booking_rules.taken_time not in discovery.taken_time_providers:
+        discovery.taken_time_providers.append(booking_rules.taken_time)
+
+
+def domain_jobs() -> list:
+    from booking import services as booking_services
+
+    return [booking_services.run_jobs]
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
     from accounts.admin import admin_handler
     from accounts.api import MeController
@@ -31,6 +52,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from accounts.controllers import AccountController, OutboxController
     from accounts.labels import kind_label, network_label, role_label
     from accounts.tables import Membership
+    from booking.api import AvailabilityApiController, BookingApiController
+    from booking.controllers import BookingController
+    from booking.labels import register as register_booking_templates
     from inventory.api import ResourceApiController
     from inventory.controllers import InventoryController
     from inventory.discovery import DiscoveryController
@@ -44,14 +68,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         StudyProgramme,
     )
     from inventory.templating import register as register_inventory_templates
-    from regions import geocoding
     from regions.geography import region_name, rtc_name
 
     settings = settings or Settings.from_env()
     wb_logging.configure(settings.log_format, settings.log_level)
     engine = engine or db.engine_from_url(settings.database_url)
     db.bind_engine(engine)
-    worker = Worker(settings) if settings.in_process_worker else None
+    compose_domains(settings)
+    worker = Worker(settings, jobs=domain_jobs()) if settings.in_process_worker else None
 
     web.page_globals.update({"settings": settings})
     environment().globals.update(
@@ -59,7 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         region_name=region_name, rtc_name=rtc_name, role=Membership.Role,
     )
     register_inventory_templates(environment())
-    geocoding.configure(settings.geocoder)
+    register_booking_templates(environment())
 
     async def on_startup(app: Litestar) -> None:
         await db.start(engine)
@@ -80,6 +104,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             InventoryController,
             DiscoveryController,
             ResourceApiController,
+            AvailabilityApiController,
+            BookingApiController,
+            BookingController,
             admin_handler(settings, [Facility, Resource, Closure, Qualification, QualificationGrant, Category,
                                      StudyProgramme]),
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",

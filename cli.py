@@ -115,12 +115,14 @@ async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
 @main.command(help="Voert achtergrondtaken uit tot hij gestopt wordt (mail-outbox, ...).")
 @with_database
 async def worker(settings: Settings) -> None:
+    from app import compose_domains, domain_jobs
     from core.worker import Worker
 
+    compose_domains(settings)
     await db.start(db.current_engine())
     console.print("Worker gestart; stop met Ctrl+C.")
     try:
-        await Worker(settings).run_forever()
+        await Worker(settings, jobs=domain_jobs()).run_forever()
     finally:
         await db.stop(db.current_engine())
 

@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "accounts.piccolo_app",
         "regions.piccolo_app",
         "inventory.piccolo_app",
+        "booking.piccolo_app",
     ]
 )

@@ -31,6 +31,7 @@ def environment() -> Environment:
     env.filters["date"] = i18n.format_date
     env.filters["money"] = i18n.format_money
     env.filters["time"] = i18n.format_time
+    env.filters["localdate"] = lambda dt: i18n.local(dt).date().isoformat()
     env.filters["km"] = i18n.format_km
     env.globals["current_language"] = i18n.get_language
     return env

@@ -17,8 +17,10 @@ POLL_SECONDS = 5.0
 
 
 class Worker:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, jobs: list | None = None) -> None:
+        """`jobs`: coroutine functions of the domains, run each round (expiry, reminders...)."""
         self.settings = settings
+        self.jobs = list(jobs or [])
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -27,6 +29,11 @@ class Worker:
         self._wake.set()
 
     async def run_once(self) -> int:
+        for job in self.jobs:
+            try:
+                await job()
+            except Exception:  # one failing job must not stop the others; the trace is logged
+                log.exception("job %s failed", getattr(job, "__name__", job))
         return await mail.send_pending(self.settings)
 
     async def run_forever(self) -> None:

@@ -17,6 +17,10 @@ from core.web import ObjectId, render
 from inventory import availability, search, services
 from regions.geography import REGIONS
 
+# Other domains add what else takes a resource's time on its page (Step 3: holding bookings with
+# their buffers): async (resource, start, end) -> list of (start, end).
+taken_time_providers: list = []
+
 SEARCH_PARAMS = ("q", "category", "study_programme", "region", "near", "radius_km", "free_from", "free_to", "page")
 
 
@@ -49,20 +53,8 @@ class DiscoveryController(Controller):
 
     @get("/resources/{resource_id:int}", name="resource")
     async def resource_page(self, request: Request, resource_id: ObjectId, week: FromQuery[str | None] = None) -> Response:
-        detail = await services.resource_detail(request.scope["user"], resource_id)
-        today = now().astimezone(BRUSSELS).date()
-        try:
-            first = monday_of(date.fromisoformat(week)) if week else monday_of(today)
-        except ValueError:
-            first = monday_of(today)
-        start = availability._wall(first, time(0, 0))
-        end = availability._wall(first + timedelta(days=7), time(0, 0))
-        blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
-        days = availability.days(detail.week, first, 7, blocks)
-        return render(request, "inventory/resource.html", {
-            "d": detail, "days": days, "week_start": first, "today": today,
-            "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
-        }, block="week")
+        context = await resource_page_context(request, resource_id, week)
+        return render(request, "inventory/resource.html", context, block="week")
 
     @get("/photos/{photo_id:int}", name="photo")
     async def photo(self, request: Request, photo_id: ObjectId) -> Response:
@@ -72,3 +64,25 @@ class DiscoveryController(Controller):
         return Response(content=row.content, media_type=row.content_type, headers={
             "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
             "Content-Disposition": "inline"})
+
+
+async def resource_page_context(request: Request, resource_id: int, week: str | None = None, **extra) -> dict:
+    """What the resource page shows: the resource, and a week of free time (opening hours minus
+    closures and whatever the providers add)."""
+    detail = await services.resource_detail(request.scope["user"], resource_id)
+    today = now().astimezone(BRUSSELS).date()
+    try:
+        first = monday_of(date.fromisoformat(week)) if week else monday_of(today)
+    except ValueError:
+        first = monday_of(today)
+    start = availability._wall(first, time(0, 0))
+    end = availability._wall(first + timedelta(days=7), time(0, 0))
+    blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
+    for provider in taken_time_providers:
+        blocks += await provider(detail.resource, start, end)
+    days = availability.days(detail.week, first, 7, blocks)
+    return {
+        "d": detail, "days": days, "week_start": first, "today": today,
+        "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
+        "programmes": await services.study_programmes(), "form": {}, **extra,
+    }

@@ -135,6 +135,9 @@ class Resource(Table, tablename="resource"):
     alternative_cost_unit = Varchar(length=12, choices=CostUnit, default=CostUnit.per_hour)
     alternative_cost_source = Text(default="")
     status = Varchar(length=8, choices=Status, default=Status.active, index=True)
+    request_expiry_days = Integer(default=5)
+    free_cancellation_hours = Integer(default=72)
+    late_cancellation_percent = Integer(default=50)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

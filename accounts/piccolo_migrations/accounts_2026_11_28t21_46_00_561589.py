@@ -43,7 +43,7 @@ class User(Table, tablename="account_user", schema=None):
 
 ID = "2026-11-28T21:46:00:561589"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "users, organisations, memberships, sessions, API tokens"
 
 
 async def forwards():

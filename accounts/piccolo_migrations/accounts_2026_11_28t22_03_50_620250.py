@@ -4,7 +4,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-28T22:03:50:620250"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "organisation coordinates"
 
 
 async def forwards():

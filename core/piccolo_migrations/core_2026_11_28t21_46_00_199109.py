@@ -10,7 +10,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-28T21:46:00:199109"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "outbox and audit log"
 
 
 async def forwards():

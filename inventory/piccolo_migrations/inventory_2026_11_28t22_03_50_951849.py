@@ -112,7 +112,7 @@ class User(Table, tablename="account_user", schema=None):
 
 ID = "2026-11-28T22:03:50:951849"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "facilities, resources, taxonomy, hours, closures, photos, qualifications"
 
 
 async def forwards():

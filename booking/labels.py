@@ -1,0 +1,38 @@
+from core.i18n import lazy_gettext as _l
+
+STATUS_LABELS = {
+    "requested": _l("requested"),
+    "approved": _l("approved"),
+    "confirmed": _l("confirmed"),
+    "completed": _l("completed"),
+    "no_show": _l("no-show"),
+    "declined": _l("declined"),
+    "cancelled": _l("cancelled"),
+    "expired": _l("expired"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+AUDIT_LABELS = {
+    "booking.requested": _l("requested"),
+    "booking.confirmed": _l("booked and confirmed"),
+    "booking.approved": _l("approved and confirmed"),
+    "booking.declined": _l("declined"),
+    "booking.cancelled": _l("cancelled"),
+    "booking.expired": _l("expired without an answer"),
+    "booking.completed": _l("marked as done"),
+    "booking.no_show": _l("marked as a no-show"),
+    "waitlist.offered": _l("offered from the waitlist"),
+    "waitlist.accepted": _l("place taken from the waitlist"),
+}
+
+
+def audit_label(action: str) -> str:
+    return str(AUDIT_LABELS.get(action, action))
+
+
+def register(env) -> None:
+    env.globals.update(status_label=status_label, audit_label=audit_label)
