@@ -1,0 +1,158 @@
+"""Booking through the pages and the API, as teachers and owners do."""
+
+import re
+from datetime import timedelta
+
+from booking import services
+from booking.tables import Booking, BookingSeries
+from tests.booking.conftest import at
+from tests.conftest import csrf, login
+
+
+def _form(day, start="09:00", end="11:00", **extra):
+    return {"day": day.isoformat(), "start_time": start, "end_time": end, "group_size": "10", **extra}
+
+
+async def test_a_teacher_books_from_the_resource_page(client, world, tuesday):
+    await login(client, "sofie@vti.be")
+    page = await client.get(f"/resources/{world['resource'].id}")
+    assert "Aanvraag versturen" in page.text
+    token = await csrf(client, f"/resources/{world['resource'].id}")
+    response = await client.post(f"/resources/{world['resource'].id}/book",
+                                 data={**_form(tuesday), "purpose": "GIP", "_csrf_token": token})
+    assert "Je aanvraag is verstuurd." in response.text
+    assert re.search(r"/bookings/\d+$", str(response.url))
+    assert "aangevraagd" in response.text and "GIP" in response.text
+    listing = await client.get("/bookings")
+    assert "Lasatelier" in listing.text
+    # The week on the resource page no longer offers the booked time.
+    week = await client.get(f"/resources/{world['resource'].id}?week={tuesday.isoformat()}")
+    assert "08:00–08:45" in week.text and "11:15–16:30" in week.text
+
+
+async def test_a_taken_time_shows_alternatives_and_the_waitlist(client, world, tuesday):
+    await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    await login(client, "sofie@vti.be")
+    token = await csrf(client, f"/resources/{world['resource'].id}")
+    response = await client.post(f"/resources/{world['resource'].id}/book", data={**_form(tuesday), "_csrf_token": token})
+    assert response.status_code == 409
+    assert "Deze tijd is al gereserveerd." in response.text
+    assert len(re.findall(r'<ul class="alternatives">', response.text)) == 1
+    assert response.text.count('name="start_time" value=') >= 4  # three alternatives and the form
+    response = await client.post(f"/resources/{world['resource'].id}/book",
+                                 data={**_form(tuesday), "waitlist": "1", "_csrf_token": token})
+    assert "Je staat op de wachtlijst." in response.text
+
+
+async def test_a_broken_rule_is_shown_on_the_page(client, world, tuesday):
+    await login(client, "sofie@vti.be")
+    token = await csrf(client, f"/resources/{world['resource'].id}")
+    response = await client.post(f"/resources/{world['resource'].id}/book",
+                                 data={**_form(tuesday, "15:00", "17:30"), "_csrf_token": token})
+    assert response.status_code == 422
+    assert "Die dag is het open 08:00-16:30" in response.text
+    assert 'value="15:00"' in response.text  # what was chosen stays
+    response = await client.post(f"/resources/{world['resource'].id}/book",
+                                 data={**_form(tuesday, "negen", "11:00"), "_csrf_token": token})
+    assert response.status_code == 422 and "Geef het uur als 08:30." in response.text
+
+
+async def test_a_weekly_series_previews_then_books_the_free_ones(client, world, tuesday):
+    taken_day = tuesday + timedelta(days=14)
+    await services.request_booking(world["stranger"], world["resource"].id, at(taken_day, 9), at(taken_day, 11), 8)
+    await login(client, "sofie@vti.be")
+    token = await csrf(client, f"/resources/{world['resource'].id}")
+    series = {**_form(tuesday, "08:30", "12:00"), "repeat": "1", "until": (tuesday + timedelta(days=28)).isoformat()}
+    preview = await client.post(f"/resources/{world['resource'].id}/book", data={**series, "_csrf_token": token})
+    assert preview.text.count('class="occurrence-free"') == 4
+    assert preview.text.count('class="occurrence-taken"') == 1
+    assert "De 4 vrije reserveren" in preview.text
+    assert await Booking.count() == 1  # nothing booked by looking
+    response = await client.post(f"/resources/{world['resource'].id}/book-series",
+                                 data={**series, "mode": "free", "_csrf_token": token})
+    assert "4 keer gereserveerd; 1 overgeslagen." in response.text
+    mine = await Booking.objects().where(Booking.teacher == world["teacher"].user.id).order_by(Booking.start)
+    assert len(mine) == 4 and len({b.series for b in mine}) == 1
+    assert (await BookingSeries.objects().first()).rrule.startswith("FREQ=WEEKLY;INTERVAL=1;UNTIL=")
+    # Cancel the rest of the series from the second occurrence on.
+    token = await csrf(client, f"/bookings/{mine[1].id}")
+    await client.post(f"/bookings/{mine[1].id}/cancel", data={"scope": "following", "_csrf_token": token})
+    statuses = [b.status for b in await Booking.objects().where(Booking.teacher == world["teacher"].user.id).order_by(Booking.start)]
+    assert statuses == ["requested", "cancelled", "cancelled", "cancelled"]
+
+
+async def test_my_bookings_show_only_my_school(client, world, tuesday):
+    await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 13), at(tuesday, 15), 8)
+    theirs = await Booking.objects().first()
+    await services.request_booking(world["colleague"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    await login(client, "sofie@vti.be")
+    listing = await client.get("/bookings")
+    assert listing.text.count("/bookings/") >= 1 and f"/bookings/{theirs.id}\"" not in listing.text
+    assert "<td>Jan " not in (await client.get("/bookings?mine=1")).text
+    assert (await client.get(f"/bookings/{theirs.id}")).status_code == 404
+
+
+async def test_the_owner_approves_in_place_with_htmx_and_sees_the_calendar(client, world, tuesday):
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    await login(client, "staff@metaal.be")
+    inbox = await client.get("/bookings/inbox")
+    assert f'id="request-{booking.id}"' in inbox.text and "VTI Gent" in inbox.text
+    token = await csrf(client, "/bookings/inbox")
+    headers = {"HX-Request": "true", "HX-Target": f"request-{booking.id}", "X-CSRFToken": token}
+    row = await client.post(f"/bookings/{booking.id}/approve", headers=headers)
+    assert row.text.startswith(f'<tr id="request-{booking.id}">') and "bevestigd" in row.text
+    assert (await Booking.objects().first()).status == "confirmed"
+    calendar = await client.get(f"/calendar/facilities/{world['facility'].id}?week={tuesday.isoformat()}")
+    assert "Lasatelier" in calendar.text and "VTI Gent" in calendar.text
+    detail = await client.get(f"/bookings/{booking.id}")
+    assert "goedgekeurd en bevestigd" in detail.text  # the history
+
+
+async def test_teachers_do_not_see_owner_calendars(client, world):
+    await login(client, "sofie@vti.be")
+    assert (await client.get(f"/calendar/facilities/{world['facility'].id}")).status_code == 403
+    assert (await client.get("/bookings/inbox")).text.count("request-") == 0
+
+
+async def test_the_api_books_decides_and_cancels(client, world, tuesday):
+    from accounts import services as accounts
+
+    _r, teacher = await accounts.create_api_token(world["teacher"], "api")
+    _r, staff = await accounts.create_api_token(world["staff"], "api")
+    _r, stranger = await accounts.create_api_token(world["stranger"], "api")
+    as_teacher, as_staff = {"Authorization": f"Bearer {teacher}"}, {"Authorization": f"Bearer {staff}"}
+    free = (await client.get(f"/api/v1/resources/{world['resource'].id}/availability?from={tuesday}T00:00&to={tuesday}T23:59",
+                             headers=as_teacher)).json()
+    assert [s["start"][11:16] for s in free["free"]] == ["08:00"]
+    created = await client.post("/api/v1/bookings", headers=as_teacher, json={
+        "resource_id": world["resource"].id, "start": f"{tuesday}T09:00", "end": f"{tuesday}T11:00", "group_size": 10,
+        "study_programme": "lassen-constructie"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["status"] == "requested" and body["price_cents"] == 18000
+    assert body["start"][-6:] in ("+01:00", "+02:00")  # Brussels time with its offset
+    booking_id = body["id"]
+    assert (await client.get(f"/api/v1/bookings/{booking_id}", headers={"Authorization": f"Bearer {stranger}"})).status_code == 404
+    assert (await client.post(f"/api/v1/bookings/{booking_id}/approve", headers=as_teacher)).status_code == 403
+    broken = await client.post("/api/v1/bookings", headers=as_teacher, json={
+        "resource_id": world["resource"].id, "start": f"{tuesday}T09:00", "end": f"{tuesday}T09:15", "group_size": 10})
+    assert broken.status_code == 422 and broken.json()["rule"] == "end"
+    approved = await client.post(f"/api/v1/bookings/{booking_id}/approve", headers=as_staff)
+    assert approved.json()["status"] == "confirmed"
+    listed = (await client.get("/api/v1/bookings", headers=as_teacher)).json()
+    assert [b["id"] for b in listed] == [booking_id]
+    cancelled = await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=as_teacher, json={"reason": "ziek"})
+    assert cancelled.json()["status"] == "cancelled"
+    again = await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=as_teacher)
+    assert again.status_code == 409
+    declined = await client.post(f"/api/v1/bookings/{booking_id}/decline", headers=as_staff, json={"reason": "x"})
+    assert declined.status_code == 409
+
+
+async def test_search_free_between_leaves_out_booked_resources(client, world, tuesday):
+    await login(client, "sofie@vti.be")
+    window = f"free_from={tuesday}T09:30&free_to={tuesday}T10:30"
+    assert "Lasatelier" in (await client.get(f"/search?{window}")).text
+    await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    assert "Lasatelier" not in (await client.get(f"/search?{window}")).text
+    assert "Lasatelier" in (await client.get(f"/search?free_from={tuesday}T13:00&free_to={tuesday}T15:00")).text
