@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from accounts import services
 from accounts.tables import Membership, Organisation
+from booking import demo_data as booking_demo
 from core.db import atomic, database_is_empty
 from inventory import demo_data as inventory_demo
 from regions.geocoding import postal_code_point
@@ -146,4 +147,5 @@ async def load(scale: int = 1) -> list[DemoLogin]:
                 first_name=login.first_name, last_name=login.last_name,
             )
         await inventory_demo.load(scale)
+        await booking_demo.load(DEMO_PASSWORD)
     return LOGINS

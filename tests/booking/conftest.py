@@ -3,7 +3,6 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from accounts import services as accounts
-from tests.inventory.conftest import create_facility, create_resource, owner_org  # noqa: F401
 from core.i18n import BRUSSELS
 from core.timeutil import now
 

@@ -78,7 +78,7 @@ def test_free_time_is_open_and_touches_nothing_taken(closures, busy, holds):
             assert b <= c or a >= d  # no closure or busy block
         for hold in holds:
             assert b <= hold.start - buffer or a >= hold.end + buffer  # no booking, buffers kept
-    for (a, b), (c, d) in zip(free, free[1:], strict=False):
+    for (_a, b), (c, _d) in zip(free, free[1:], strict=False):
         assert b <= c  # sorted, not overlapping
 
 

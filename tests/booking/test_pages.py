@@ -77,7 +77,8 @@ async def test_a_weekly_series_previews_then_books_the_free_ones(client, world, 
     # Cancel the rest of the series from the second occurrence on.
     token = await csrf(client, f"/bookings/{mine[1].id}")
     await client.post(f"/bookings/{mine[1].id}/cancel", data={"scope": "following", "_csrf_token": token})
-    statuses = [b.status for b in await Booking.objects().where(Booking.teacher == world["teacher"].user.id).order_by(Booking.start)]
+    rows = await Booking.objects().where(Booking.teacher == world["teacher"].user.id).order_by(Booking.start)
+    statuses = [b.status for b in rows]
     assert statuses == ["requested", "cancelled", "cancelled", "cancelled"]
 
 
