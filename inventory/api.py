@@ -56,6 +56,8 @@ class ResourceApiController(Controller):
                 capacity=r.capacity, needs_approval=r.needs_approval, min_notice_hours=r.min_notice_hours,
                 max_advance_days=r.max_advance_days, min_duration_minutes=r.min_duration_minutes,
                 max_duration_minutes=r.max_duration_minutes, buffer_minutes=r.buffer_minutes,
+                request_expiry_days=r.request_expiry_days, free_cancellation_hours=r.free_cancellation_hours,
+                late_cancellation_percent=r.late_cancellation_percent,
                 required_qualification=d.qualification.name if d.qualification else None,
                 opening_hours=[OpeningSpan(weekday=day, opens=f"{a:%H:%M}", closes=f"{b:%H:%M}")
                                for day, spans in sorted(d.week.items()) for a, b in spans],

@@ -25,7 +25,8 @@ COLUMNS = [
     "facility_email", "facility_phone",
     "resource_id", "name", "kind", "category", "description", "capacity", "study_programmes", "accessories",
     "qualification", "needs_approval", "min_notice_hours", "max_advance_days", "min_duration_minutes",
-    "max_duration_minutes", "buffer_minutes", "opening_hours", "price_model", "price", "instructor_fee", "funding",
+    "max_duration_minutes", "buffer_minutes", "request_expiry_days", "free_cancellation_hours",
+    "late_cancellation_percent", "opening_hours", "price_model", "price", "instructor_fee", "funding",
     "alternative_cost", "alternative_cost_unit", "alternative_cost_source", "status",
 ]
 REQUIRED = {"facility_id", "facility_name", "facility_postal_code", "resource_id", "name", "category"}
@@ -248,7 +249,10 @@ async def export_inventory(actor: Actor, owner_id: int) -> str:
             "needs_approval": "ja" if resource.needs_approval else "nee",
             "min_notice_hours": resource.min_notice_hours, "max_advance_days": resource.max_advance_days,
             "min_duration_minutes": resource.min_duration_minutes, "max_duration_minutes": resource.max_duration_minutes,
-            "buffer_minutes": resource.buffer_minutes, "opening_hours": await _week_text(resource.id),
+            "buffer_minutes": resource.buffer_minutes, "request_expiry_days": resource.request_expiry_days,
+            "free_cancellation_hours": resource.free_cancellation_hours,
+            "late_cancellation_percent": resource.late_cancellation_percent,
+            "opening_hours": await _week_text(resource.id),
             "price_model": resource.price_model, "price": _euro(resource.price_cents),
             "instructor_fee": _euro(resource.instructor_fee_cents), "funding": resource.funding,
             "alternative_cost": _euro(resource.alternative_cost_cents),

@@ -53,6 +53,9 @@ class Rules(msgspec.Struct):
     min_duration_minutes: int
     max_duration_minutes: int
     buffer_minutes: int
+    request_expiry_days: int
+    free_cancellation_hours: int
+    late_cancellation_percent: int
     required_qualification: str | None
     opening_hours: list[OpeningSpan]
     closures: list[ClosureOut]

@@ -155,3 +155,23 @@ async def test_a_reminder_two_days_before_once(world, tuesday):
     await services.send_reminders()
     await services.send_reminders()
     assert (await _subjects("sofie@vti.be")).count("Herinnering: je reservatie over twee dagen") == 1
+
+
+async def test_a_failure_halfway_leaves_nothing_behind(world, tuesday, monkeypatch):
+    from booking import notifications
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("mail template missing")
+
+    monkeypatch.setattr(notifications, "notify_booking_requested", broken)
+    with pytest.raises(RuntimeError):
+        await _request(world, tuesday)
+    assert await Booking.count() == 0
+    assert await AuditEntry.count().where(AuditEntry.object_type == "booking") == 0
+    assert await OutboxMessage.count() == 0
+    monkeypatch.undo()
+    booking = await _request(world, tuesday)
+    monkeypatch.setattr(notifications, "notify_booking_declined", broken)
+    with pytest.raises(RuntimeError):
+        await services.decline(world["staff"], booking.id, "Onderhoud")
+    assert (await Booking.objects().first()).status == "requested"  # the transition rolled back too
