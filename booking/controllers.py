@@ -21,7 +21,7 @@ from core.i18n import gettext as _
 from core.timeutil import from_local, now
 from core.web import ObjectId, form_data, render
 from core.web import redirect as go
-from inventory.discovery import monday_of, resource_page_context
+from inventory.discovery import resource_page_context, week_of
 from inventory.tables import Facility, Resource
 
 
@@ -233,10 +233,7 @@ class BookingController(Controller):
     async def _calendar(self, request: Request, week: str | None, facility_id: int | None = None,
                         resource_id: int | None = None) -> Response:
         today = now().astimezone(BRUSSELS).date()
-        try:
-            first = monday_of(date.fromisoformat(week)) if week else monday_of(today)
-        except ValueError:
-            first = monday_of(today)
+        first = week_of(week, today)
         start = from_local(datetime.combine(first, time(0)))
         end = from_local(datetime.combine(first + timedelta(days=7), time(0)))
         rows = await services.calendar(request.scope["user"], facility_id=facility_id, resource_id=resource_id,

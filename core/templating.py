@@ -20,6 +20,7 @@ def environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,  # an included mail part ends its own line
     )
     # gettext reads the language of the moment (set per request, or per mail recipient).
     env.install_gettext_callables(

@@ -28,6 +28,15 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_of(param: str | None, today: date) -> date:
+    """The Monday of the week a `?week=YYYY-MM-DD` parameter names (this week without one, or
+    for one that is not a date)."""
+    try:
+        return monday_of(date.fromisoformat(param)) if param else monday_of(today)
+    except ValueError:
+        return monday_of(today)
+
+
 class DiscoveryController(Controller):
     path = "/"
     guards = [login_required]
@@ -71,10 +80,7 @@ async def resource_page_context(request: Request, resource_id: int, week: str | 
     closures and whatever the providers add)."""
     detail = await services.resource_detail(request.scope["user"], resource_id)
     today = now().astimezone(BRUSSELS).date()
-    try:
-        first = monday_of(date.fromisoformat(week)) if week else monday_of(today)
-    except ValueError:
-        first = monday_of(today)
+    first = week_of(week, today)
     start = availability._wall(first, time(0, 0))
     end = availability._wall(first + timedelta(days=7), time(0, 0))
     blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
