@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, Parameter
 
 from accounts.auth import login_required
 from booking import recurrence, rules, services
@@ -50,10 +52,11 @@ class AvailabilityApiController(Controller):
     guards = [login_required]
 
     @get("/{resource_id:int}/availability", summary="The free intervals of a resource in a window")
-    async def availability(self, resource_id: ObjectId, request: Request, from_: str | None = None,
-                           to: str | None = None) -> AvailabilityOut:
-        raw_from = request.query_params.get("from") or from_
-        raw_to = request.query_params.get("to") or to
+    async def availability(
+        self, resource_id: ObjectId,
+        raw_from: Annotated[str | None, Parameter(query="from", description="Brussels wall time or ISO 8601")] = None,
+        raw_to: Annotated[str | None, Parameter(query="to", description="Brussels wall time or ISO 8601")] = None,
+    ) -> AvailabilityOut:
         if not raw_from or not raw_to:
             raise ValidationFailed(_("Give both from and to."))
         start, end = parse_local(raw_from, "from"), parse_local(raw_to, "to")
@@ -79,7 +82,7 @@ class BookingApiController(Controller):
     guards = [login_required]
 
     @post("/", summary="Book or request a resource (201); 409 with alternatives when taken; 422 for a rule")
-    async def create(self, request: Request, data: BookingCreate) -> Response:
+    async def create(self, request: Request, data: JSONBody[BookingCreate]) -> Response:
         actor = request.scope["user"]
         start, end = parse_local(data.start, "start"), parse_local(data.end, "end")
         programme = await programme_id(data.study_programme)
@@ -117,11 +120,12 @@ class BookingApiController(Controller):
         return await booking_out(booking, request.app.state.settings.base_url)
 
     @post("/{booking_id:int}/decline", status_code=200)
-    async def decline(self, request: Request, booking_id: ObjectId, data: Decision) -> BookingOut:
+    async def decline(self, request: Request, booking_id: ObjectId, data: JSONBody[Decision]) -> BookingOut:
         booking = await services.decline(request.scope["user"], booking_id, data.reason)
         return await booking_out(booking, request.app.state.settings.base_url)
 
     @post("/{booking_id:int}/cancel", status_code=200)
-    async def cancel(self, request: Request, booking_id: ObjectId, data: Decision | None = None) -> BookingOut:
+    async def cancel(self, request: Request, booking_id: ObjectId,
+                     data: JSONBody[Decision | None] = None) -> BookingOut:
         booking = await services.cancel(request.scope["user"], booking_id, data.reason if data else "")
         return await booking_out(booking, request.app.state.settings.base_url)

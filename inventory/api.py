@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 
 from accounts.auth import login_required
 from core.web import ObjectId
@@ -17,10 +18,12 @@ class ResourceApiController(Controller):
     guards = [login_required]
 
     @get("/", summary="Resources that match; only those free for the whole window with free_from/free_to")
-    async def list_resources(self, request: Request, q: str | None = None, category: str | None = None,
-                             region: str | None = None, near: str | None = None, radius_km: str | None = None,
-                             free_from: str | None = None, free_to: str | None = None,
-                             study_programme: str | None = None, page: str | None = None) -> ResourceList:
+    async def list_resources(self, request: Request, q: FromQuery[str | None] = None,
+                             category: FromQuery[str | None] = None, region: FromQuery[str | None] = None,
+                             near: FromQuery[str | None] = None, radius_km: FromQuery[str | None] = None,
+                             free_from: FromQuery[str | None] = None, free_to: FromQuery[str | None] = None,
+                             study_programme: FromQuery[str | None] = None,
+                             page: FromQuery[str | None] = None) -> ResourceList:
         params = {"q": q or "", "category": category or "", "region": region or "", "near": near or "",
                   "radius_km": radius_km or "", "free_from": free_from or "", "free_to": free_to or "",
                   "study_programme": study_programme or "", "page": page or ""}
