@@ -86,6 +86,9 @@ async def resource_page_context(request: Request, resource_id: int, week: str | 
     blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
     for provider in taken_time_providers:
         blocks += await provider(detail.resource, start, end)
+    moment = now()
+    if moment > start:
+        blocks.append((start, moment))  # what has passed is not free any more
     days = availability.days(detail.week, first, 7, blocks)
     return {
         "d": detail, "days": days, "week_start": first, "today": today,
