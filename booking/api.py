@@ -23,8 +23,20 @@ from inventory.tables import Resource, StudyProgramme
 MAX_AVAILABILITY_DAYS = 62
 
 
+async def booking_outs(bookings: list[Booking], base: str) -> list[BookingOut]:
+    """The API shape of several bookings, with their resource and school names in one query."""
+    if not bookings:
+        return []
+    names = {row["id"]: row for row in await Booking.select(
+        Booking.id, Booking.resource.name, Booking.school.name).where(Booking.id.is_in([b.id for b in bookings]))}
+    return [_out(b, names[b.id], base) for b in bookings]
+
+
 async def booking_out(booking: Booking, base: str) -> BookingOut:
-    row = await Booking.select(Booking.resource.name, Booking.school.name).where(Booking.id == booking.id).first()
+    return (await booking_outs([booking], base))[0]
+
+
+def _out(booking: Booking, row: dict, base: str) -> BookingOut:
     return BookingOut(
         id=booking.id, resource_id=booking.resource, resource=row["resource.name"], school=row["school.name"],
         start=booking.start.astimezone(BRUSSELS).isoformat(), end=booking.end.astimezone(BRUSSELS).isoformat(),
@@ -92,7 +104,7 @@ class BookingApiController(Controller):
             spans = recurrence.expand(data.rrule, local_start.date(), local_start.time(), local_end.time())
             series, booked, skipped = await recurrence.book_series(actor, data.resource_id, data.rrule, spans,
                                                                    data.group_size, programme, data.purpose)
-            return Response(SeriesOut(series_id=series.id, bookings=[await booking_out(b, base) for b in booked],
+            return Response(SeriesOut(series_id=series.id, bookings=await booking_outs(booked, base),
                                       skipped=[{"start": o.start.isoformat(), "end": o.end.isoformat(),
                                                 "reason": o.message} for o in skipped]), status_code=201)
         booking = await services.request_booking(actor, data.resource_id, start, end, data.group_size, programme,
@@ -107,7 +119,7 @@ class BookingApiController(Controller):
         ids += [r["id"] for r in await services.school_bookings(actor, when="past", limit=100)]
         ids += [r["id"] for r in await services.owner_inbox(actor)]
         rows = await Booking.objects().where(Booking.id.is_in(sorted(set(ids)))).order_by(Booking.start) if ids else []
-        return [await booking_out(b, base) for b in rows]
+        return await booking_outs(rows, base)
 
     @get("/{booking_id:int}", summary="One booking (404 for one the caller may not see)")
     async def get_booking(self, request: Request, booking_id: ObjectId) -> BookingOut:
