@@ -231,9 +231,13 @@ async def export_inventory(actor: Actor, owner_id: int) -> str:
     resources = await Resource.objects().where(Resource.facility.is_in(list(by_id))).order_by(Resource.facility).order_by(
         Resource.id)
     links: dict[int, list[str]] = {}
+    weeks: dict[int, dict] = {}
     if resources:
-        for row in await ResourceProgramme.select().where(ResourceProgramme.resource.is_in([r.id for r in resources])):
+        ids = [r.id for r in resources]
+        for row in await ResourceProgramme.select().where(ResourceProgramme.resource.is_in(ids)):
             links.setdefault(row["resource"], []).append(programmes[row["programme"]])
+        for row in await OpeningHours.objects().where(OpeningHours.resource.is_in(ids)).order_by(OpeningHours.opens):
+            weeks.setdefault(row.resource, {}).setdefault(row.weekday, []).append((row.opens, row.closes))
     for resource in resources:
         facility = by_id[resource.facility]
         writer.writerow({
@@ -252,7 +256,7 @@ async def export_inventory(actor: Actor, owner_id: int) -> str:
             "buffer_minutes": resource.buffer_minutes, "request_expiry_days": resource.request_expiry_days,
             "free_cancellation_hours": resource.free_cancellation_hours,
             "late_cancellation_percent": resource.late_cancellation_percent,
-            "opening_hours": await _week_text(resource.id),
+            "opening_hours": format_week(weeks.get(resource.id, {})),
             "price_model": resource.price_model, "price": _euro(resource.price_cents),
             "instructor_fee": _euro(resource.instructor_fee_cents), "funding": resource.funding,
             "alternative_cost": _euro(resource.alternative_cost_cents),
