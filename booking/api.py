@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, QueryParameter
 
 from accounts.auth import login_required
 from booking import recurrence, rules, services
@@ -66,8 +66,8 @@ class AvailabilityApiController(Controller):
     @get("/{resource_id:int}/availability", summary="The free intervals of a resource in a window")
     async def availability(
         self, resource_id: ObjectId,
-        raw_from: Annotated[str | None, Parameter(query="from", description="Brussels wall time or ISO 8601")] = None,
-        raw_to: Annotated[str | None, Parameter(query="to", description="Brussels wall time or ISO 8601")] = None,
+        raw_from: Annotated[str | None, QueryParameter(name="from", description="Brussels wall time or ISO 8601")] = None,
+        raw_to: Annotated[str | None, QueryParameter(name="to", description="Brussels wall time or ISO 8601")] = None,
     ) -> AvailabilityOut:
         if not raw_from or not raw_to:
             raise ValidationFailed(_("Give both from and to."))
