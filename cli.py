@@ -97,7 +97,7 @@ async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
     import demo as demo_data
 
     await db.migrate()
-    if not await db.database_is_empty():
+    if not await demo_data.database_is_empty():
         if not if_empty:
             err.print("[red]Fout:[/red] de databank is niet leeg; de demodata gaat alleen in een lege databank.")
             sys.exit(1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from accounts import services
 from accounts.tables import Membership, Organisation
 from booking import demo_data as booking_demo
-from core.db import atomic, database_is_empty
+from core.db import atomic
 from inventory import demo_data as inventory_demo
 from regions.geocoding import postal_code_point
 from regions.geography import REGIONS, locate
@@ -130,6 +130,11 @@ def organisations(scale: int = 1) -> list[Organisation]:
                 email=f"info@{slug}{suffix}.demo.werkbank.be",
             ))
     return rows
+
+
+async def database_is_empty() -> bool:
+    """No organisation yet: the demo may be loaded."""
+    return not await Organisation.exists()
 
 
 async def load(scale: int = 1) -> list[DemoLogin]:

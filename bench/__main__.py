@@ -137,7 +137,7 @@ async def run(rounds: int, scale: int) -> None:
     await db.migrate(engine)
     await db.start(engine)
     try:
-        if await db.database_is_empty():
+        if await demo.database_is_empty():
             await demo.load(scale)
         await bench_session_lookup(engine, rounds, scale)
         await bench_search(engine, rounds, scale)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from core.i18n import BRUSSELS
-from inventory.availability import Span, _wall, subtract
+from inventory.availability import Span, subtract, wall_time
 from inventory.hours import Interval
 
 HOLDING = ("requested", "approved", "confirmed")
@@ -31,7 +31,7 @@ def opening_spans(week: dict[int, list[Interval]], start: datetime, end: datetim
     day = first
     while day <= last:
         for a, b in week.get(day.weekday(), []):
-            s, e = _wall(day, a), _wall(day, b)
+            s, e = wall_time(day, a), wall_time(day, b)
             s, e = max(s, start), min(e, end)
             if e > s:
                 spans.append((s, e))

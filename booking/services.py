@@ -11,6 +11,7 @@ from accounts.services import Actor
 from accounts.tables import Membership, Organisation
 from booking import notifications, rules
 from booking.availability import HOLDING
+from booking.labels import status_label
 from booking.tables import Booking, WaitlistEntry
 from core import audit
 from core.db import atomic
@@ -410,12 +411,6 @@ async def run_jobs() -> None:
 
 
 # --- reading ---------------------------------------------------------------------------------
-
-def status_label(status: str) -> str:
-    from booking.labels import status_label as label
-
-    return label(status)
-
 
 async def school_bookings(actor: Actor, *, mine_only: bool = False, when: str = "upcoming",
                           status: str | None = None, limit: int = 200) -> list[dict]:

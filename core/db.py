@@ -109,12 +109,6 @@ async def migrate(engine: Engine | None = None, quiet: bool = True) -> None:
         raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")
 
 
-async def database_is_empty() -> bool:
-    from accounts.tables import Organisation
-
-    return not await Organisation.exists()
-
-
 async def start(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=10)

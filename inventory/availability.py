@@ -20,7 +20,7 @@ class Day:
     free: list[Span]  # open minus closures and busy blocks, in UTC
 
 
-def _wall(day: date, at: time) -> datetime:
+def wall_time(day: date, at: time) -> datetime:
     """A wall time on a day as UTC. In the spring gap, a time that does not exist moves forward
     by the gap (02:30 -> 03:30); in the autumn overlap the first occurrence counts."""
     local = datetime.combine(day, at).replace(tzinfo=BRUSSELS, fold=0)
@@ -51,7 +51,7 @@ def days(week: dict[int, list[Interval]], first_day: date, count: int, blocks: l
     result = []
     for offset in range(count):
         day = first_day + timedelta(days=offset)
-        opened = [(_wall(day, a), _wall(day, b)) for a, b in week.get(day.weekday(), [])]
+        opened = [(wall_time(day, a), wall_time(day, b)) for a, b in week.get(day.weekday(), [])]
         opened = [(a, b) for a, b in opened if b > a]
         result.append(Day(day=day, open=opened, free=subtract(opened, blocks)))
     return result

@@ -87,7 +87,7 @@ class InventoryController(Controller):
 
     @get("/facilities/{facility_id:int}/edit", name="facility_edit")
     async def facility_edit(self, request: Request, facility_id: ObjectId) -> Response:
-        facility = await services._facility_for_edit(request.scope["user"], facility_id)
+        facility = await services.facility_for_edit(request.scope["user"], facility_id)
         chosen, _owners = await _owner(request, facility.owner)
         return render(request, "inventory/facility_form.html",
                       {"owner": chosen, "facility": facility, "data": facility.to_dict(), "errors": {}})
@@ -98,7 +98,7 @@ class InventoryController(Controller):
 
     @post("/facilities/{facility_id:int}", name="facility_update")
     async def facility_update(self, request: Request, facility_id: ObjectId) -> Response:
-        facility = await services._facility_for_edit(request.scope["user"], facility_id)
+        facility = await services.facility_for_edit(request.scope["user"], facility_id)
         return await self._save_facility(request, facility.owner, facility)
 
     async def _save_facility(self, request: Request, owner: int | None, facility: Facility | None) -> Response:
@@ -133,7 +133,7 @@ class InventoryController(Controller):
 
     @get("/resources/new", name="resource_new")
     async def resource_new(self, request: Request, facility: FromQuery[int]) -> Response:
-        place = await services._facility_for_edit(request.scope["user"], facility)
+        place = await services.facility_for_edit(request.scope["user"], facility)
         defaults = {"capacity": "12", "needs_approval": "on", "min_notice_hours": "48", "max_advance_days": "180",
                     "min_duration_minutes": "60", "max_duration_minutes": "480", "buffer_minutes": "0",
                     "request_expiry_days": "5", "free_cancellation_hours": "72", "late_cancellation_percent": "50",
@@ -165,7 +165,7 @@ class InventoryController(Controller):
             facility_id = int(data.get("facility") or "0")
         except ValueError:
             facility_id = 0
-        facility = await services._facility_for_edit(actor, facility_id)
+        facility = await services.facility_for_edit(actor, facility_id)
         resource = await services.resource_for_edit(actor, resource_id) if resource_id else None
         try:
             saved = await services.save_resource(actor, facility.id, data, programmes=programmes,

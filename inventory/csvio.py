@@ -154,7 +154,7 @@ async def _import_row(actor, owner_id, row, facilities, resources, report, locat
     facility = facilities.get(facility_parsed.external_id)
     key = tuple(vars(facility_parsed).values())
     if key not in located:  # geocode each facility once per import, not once per row
-        located[key] = services._facility_values(facility_parsed)
+        located[key] = services.facility_values(facility_parsed)
     values = located[key]
     if facility is None:
         facility = Facility(owner=owner_id, **{column._meta.name: value for column, value in values.items()})
@@ -169,7 +169,7 @@ async def _import_row(actor, owner_id, row, facilities, resources, report, locat
 
     data = _resource_data(row)
     parsed, errors = read_resource(data)
-    category_id, programme_ids, qualification_id = await services._resolve_references(owner_id, parsed, errors,
+    category_id, programme_ids, qualification_id = await services.resolve_references(owner_id, parsed, errors,
                                                                                        by_name=True)
     status = (row.get("status") or "active").strip().lower()
     if status not in ("active", "retired"):
@@ -183,9 +183,9 @@ async def _import_row(actor, owner_id, row, facilities, resources, report, locat
         resource = Resource(**values)
         await resource.save()
         resources[resource.external_id] = resource
-        await services._write_programmes(resource.id, programme_ids)
+        await services.write_programmes(resource.id, programme_ids)
         if parsed.week is not None:
-            await services._write_week(resource.id, parsed.week)
+            await services.write_week(resource.id, parsed.week)
         report.created += 1
         return
     current_programmes = sorted(r["programme"] for r in await ResourceProgramme.select(ResourceProgramme.programme).where(
@@ -198,9 +198,9 @@ async def _import_row(actor, owner_id, row, facilities, resources, report, locat
         report.unchanged += 1
         return
     await Resource.update({getattr(Resource, k): v for k, v in values.items()}).where(Resource.id == existing.id)
-    await services._write_programmes(existing.id, programme_ids)
+    await services.write_programmes(existing.id, programme_ids)
     if parsed.week is not None:
-        await services._write_week(existing.id, parsed.week)
+        await services.write_week(existing.id, parsed.week)
     report.updated += 1
 
 

@@ -81,8 +81,8 @@ async def resource_page_context(request: Request, resource_id: int, week: str | 
     detail = await services.resource_detail(request.scope["user"], resource_id)
     today = now().astimezone(BRUSSELS).date()
     first = week_of(week, today)
-    start = availability._wall(first, time(0, 0))
-    end = availability._wall(first + timedelta(days=7), time(0, 0))
+    start = availability.wall_time(first, time(0, 0))
+    end = availability.wall_time(first + timedelta(days=7), time(0, 0))
     blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
     for provider in taken_time_providers:
         blocks += await provider(detail.resource, start, end)

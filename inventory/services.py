@@ -63,7 +63,7 @@ async def owner_organisations(actor: Actor) -> list[Organisation]:
     return await query
 
 
-async def _facility_for_edit(actor: Actor, facility_id: int) -> Facility:
+async def facility_for_edit(actor: Actor, facility_id: int) -> Facility:
     facility = await Facility.objects().where(Facility.id == facility_id).first()
     if facility is None:
         raise NotFound(_("This facility does not exist."))
@@ -94,7 +94,7 @@ async def list_facilities(actor: Actor, owner_id: int | None = None) -> list[Fac
     return await Facility.objects().where(Facility.owner.is_in(owners)).order_by(Facility.name)
 
 
-def _facility_values(data: FacilityInput) -> dict:
+def facility_values(data: FacilityInput) -> dict:
     point = geocoding.locator().locate(data.street, data.postal_code, data.municipality)
     return {
         Facility.name: data.name, Facility.description: data.description, Facility.street: data.street,
@@ -111,7 +111,7 @@ async def save_facility(actor: Actor, owner_id: int, data: dict[str, str], facil
     parsed, errors = read_facility(data)
     if errors:
         raise _invalid(errors)
-    values = _facility_values(parsed)
+    values = facility_values(parsed)
     async with atomic():
         if facility_id is None:
             facility = Facility(owner=owner_id, **{column._meta.name: value for column, value in values.items()})
@@ -120,7 +120,7 @@ async def save_facility(actor: Actor, owner_id: int, data: dict[str, str], facil
                 await Facility.update({Facility.external_id: f"F{facility.id}"}).where(Facility.id == facility.id)
             await audit.record(actor, "facility.created", "facility", facility.id, name=parsed.name)
         else:
-            facility = await _facility_for_edit(actor, facility_id)
+            facility = await facility_for_edit(actor, facility_id)
             if facility.owner != owner_id:
                 raise NotAllowed(_("Only the staff of its owner may change this facility."))
             await Facility.update({**values, Facility.updated_at: now()}).where(Facility.id == facility.id)
@@ -138,7 +138,7 @@ async def study_programmes() -> list[StudyProgramme]:
     return await StudyProgramme.objects().order_by(StudyProgramme.finality).order_by(StudyProgramme.name)
 
 
-async def _resolve_references(owner_id: int, parsed: ResourceInput, errors: dict[str, str],
+async def resolve_references(owner_id: int, parsed: ResourceInput, errors: dict[str, str],
                               by_name: bool = False) -> tuple[int | None, list[int], int | None]:
     category = await Category.select(Category.id).where(
         (Category.slug == parsed.category_slug) | (Category.name_nl == parsed.category_slug)
@@ -173,7 +173,7 @@ async def _resolve_references(owner_id: int, parsed: ResourceInput, errors: dict
     return (category["id"] if category else None), programme_ids, qualification_id
 
 
-async def _write_week(resource_id: int, week: dict[int, list[Interval]]) -> None:
+async def write_week(resource_id: int, week: dict[int, list[Interval]]) -> None:
     await OpeningHours.delete().where(OpeningHours.resource == resource_id)
     rows = [OpeningHours(resource=resource_id, weekday=day, opens=a, closes=b)
             for day, spans in sorted(week.items()) for a, b in spans]
@@ -181,7 +181,7 @@ async def _write_week(resource_id: int, week: dict[int, list[Interval]]) -> None
         await OpeningHours.insert(*rows)
 
 
-async def _write_programmes(resource_id: int, programme_ids: list[int]) -> None:
+async def write_programmes(resource_id: int, programme_ids: list[int]) -> None:
     await ResourceProgramme.delete().where(ResourceProgramme.resource == resource_id)
     if programme_ids:
         await ResourceProgramme.insert(*[ResourceProgramme(resource=resource_id, programme=p) for p in programme_ids])
@@ -191,9 +191,9 @@ async def save_resource(actor: Actor, facility_id: int, data: dict[str, str], *,
                         resource_id: int | None = None, week_from_days: bool = False) -> Resource:
     """Creates a resource in that facility, or changes one. Raises ValidationFailed with a
     message per field, NotAllowed for another owner's facility."""
-    facility = await _facility_for_edit(actor, facility_id)
+    facility = await facility_for_edit(actor, facility_id)
     parsed, errors = read_resource(data, programmes, week_from_days=week_from_days)
-    category_id, programme_ids, qualification_id = await _resolve_references(facility.owner, parsed, errors)
+    category_id, programme_ids, qualification_id = await resolve_references(facility.owner, parsed, errors)
     if errors:
         raise _invalid(errors)
     values = {**parsed.values, "category": category_id, "required_qualification": qualification_id}
@@ -214,9 +214,9 @@ async def save_resource(actor: Actor, facility_id: int, data: dict[str, str], *,
                                    Resource.facility: facility.id, Resource.updated_at: now()}).where(
                 Resource.id == resource.id)
             action = "resource.updated"
-        await _write_programmes(resource.id, programme_ids)
+        await write_programmes(resource.id, programme_ids)
         if parsed.week is not None:
-            await _write_week(resource.id, parsed.week)
+            await write_week(resource.id, parsed.week)
         await audit.record(actor, action, "resource", resource.id, **{k: v for k, v in values.items() if k != "description"})
     return await Resource.objects().where(Resource.id == resource.id).first()
 
