@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import islice
 
 from dateutil.rrule import rrulestr
 
@@ -43,7 +44,14 @@ def expand(rule: str, first_day: date, starts: time, ends: time) -> list[tuple[d
     if ends <= starts:
         raise ValidationFailed(_("The end must come after the start."))
     dtstart = datetime.combine(first_day, starts)
-    days = list(rrulestr(rule, dtstart=dtstart))[:MAX_OCCURRENCES + 1]
+    upper = rule.upper()
+    if "UNTIL=" not in upper and "COUNT=" not in upper:
+        raise ValidationFailed(_("A series needs an end: give UNTIL or COUNT in the rule."))
+    try:
+        days = list(islice(rrulestr(rule, dtstart=dtstart), MAX_OCCURRENCES + 1))
+    except (ValueError, TypeError, KeyError):
+        raise ValidationFailed(_("%(rule)s is not a repeat rule Werkbank understands (RRULE, e.g. "
+                                 "FREQ=WEEKLY;INTERVAL=1;UNTIL=20270331T235959).", rule=rule[:100])) from None
     if len(days) > MAX_OCCURRENCES:
         raise ValidationFailed(_("A series has at most %(n)s occurrences.", n=MAX_OCCURRENCES))
     return [(from_local(day), from_local(datetime.combine(day.date(), ends))) for day in days]

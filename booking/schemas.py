@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 
 class BookingCreate(msgspec.Struct):
-    resource_id: int
-    start: str
-    end: str
-    group_size: int
+    resource_id: Id
+    start: Annotated[str, msgspec.Meta(max_length=60)]
+    end: Annotated[str, msgspec.Meta(max_length=60)]
+    group_size: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
     study_programme: str | None = None
     purpose: str = ""
     rrule: str | None = None

@@ -16,7 +16,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
-from litestar.params import PathParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
@@ -35,9 +35,11 @@ LANGUAGE_COOKIE = "werkbank_lang"
 HTML = "text/html; charset=utf-8"
 PROBLEM = "application/problem+json"
 
-# A database id in a path: a positive 64-bit integer (a larger one is refused with 400, not
-# passed to the database).
-ObjectId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+# A database id: a positive integer that fits PostgreSQL's `integer` (a larger one is refused
+# with 400 before it reaches the database).
+MAX_ID = 2**31 - 1
+ObjectId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, QueryParameter(ge=1, le=MAX_ID)]
 
 # Globals for every page; app.py fills in settings-dependent values (navigation, base URL).
 page_globals: dict[str, Any] = {}
@@ -207,6 +209,10 @@ def exception_to_response(request: Request, exc: Exception) -> Response:
             detail = _http_message(status)
             if status == 400 and getattr(exc, "extra", None) and is_api(full_path(request.scope)):
                 extra["errors"] = exc.extra
+    elif isinstance(exc, OverflowError) or type(exc).__name__ in ("DataError", "NumericValueOutOfRangeError"):
+        # A number from the request that the database cannot hold: bad input, not our failure.
+        status = 400
+        detail = _http_message(400)
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         detail = _http_message(500)

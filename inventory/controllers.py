@@ -3,22 +3,23 @@ photos, qualifications, CSV import and export."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import QueryParameter
 
 from accounts.auth import role_required
 from accounts.tables import Membership
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import gettext as _
-from core.web import ObjectId, render
+from core.web import MAX_ID, ObjectId, QueryId, render
 from core.web import redirect as go
 from inventory import csvio, services
 from inventory.hours import format_intervals
 from inventory.tables import Facility, Resource
 
 owner_required = role_required(Membership.Role.owner_staff)
+OwnerId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]  # ?owner=, when staff serve several
 
 
 async def _owner(request: Request, owner: int | None) -> tuple[Any, list]:
@@ -71,7 +72,7 @@ class InventoryController(Controller):
     guards = [owner_required]
 
     @get("/", name="inventory")
-    async def index(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def index(self, request: Request, owner: OwnerId = None) -> Response:
         if request.scope["user"].is_platform_admin and not await services.owner_organisations(request.scope["user"]):
             return render(request, "inventory/index.html", {"owner": None, "owners": [], "overview": []})
         chosen, owners = await _owner(request, owner)
@@ -81,7 +82,7 @@ class InventoryController(Controller):
     # --- facilities ------------------------------------------------------------------------
 
     @get("/facilities/new", name="facility_new")
-    async def facility_new(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def facility_new(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, _owners = await _owner(request, owner)
         return render(request, "inventory/facility_form.html", {"owner": chosen, "facility": None, "data": {}, "errors": {}})
 
@@ -93,7 +94,7 @@ class InventoryController(Controller):
                       {"owner": chosen, "facility": facility, "data": facility.to_dict(), "errors": {}})
 
     @post("/facilities", name="facility_create")
-    async def facility_create(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def facility_create(self, request: Request, owner: OwnerId = None) -> Response:
         return await self._save_facility(request, owner, None)
 
     @post("/facilities/{facility_id:int}", name="facility_update")
@@ -132,7 +133,7 @@ class InventoryController(Controller):
         return render(request, "inventory/resource_form.html", context, status_code=status_code)
 
     @get("/resources/new", name="resource_new")
-    async def resource_new(self, request: Request, facility: FromQuery[int]) -> Response:
+    async def resource_new(self, request: Request, facility: QueryId) -> Response:
         place = await services.facility_for_edit(request.scope["user"], facility)
         defaults = {"capacity": "12", "needs_approval": "on", "min_notice_hours": "48", "max_advance_days": "180",
                     "min_duration_minutes": "60", "max_duration_minutes": "480", "buffer_minutes": "0",
@@ -161,10 +162,8 @@ class InventoryController(Controller):
         actor = request.scope["user"]
         data, programmes = await _form_data(request)
         data.setdefault("needs_approval", "")  # an unticked checkbox sends nothing
-        try:
-            facility_id = int(data.get("facility") or "0")
-        except ValueError:
-            facility_id = 0
+        raw = data.get("facility") or ""
+        facility_id = int(raw) if raw.isdigit() and int(raw) <= MAX_ID else 0
         facility = await services.facility_for_edit(actor, facility_id)
         resource = await services.resource_for_edit(actor, resource_id) if resource_id else None
         try:
@@ -223,7 +222,7 @@ class InventoryController(Controller):
     # --- qualifications ---------------------------------------------------------------------
 
     @get("/qualifications", name="qualifications")
-    async def qualifications(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def qualifications(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, owners = await _owner(request, owner)
         rows = await services.qualifications(request.scope["user"], chosen.id)
         grants = await services.grants([q.id for q in rows])
@@ -232,7 +231,7 @@ class InventoryController(Controller):
         }, block="qualifications")
 
     @post("/qualifications", name="qualification_create")
-    async def qualification_create(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def qualification_create(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, _owners = await _owner(request, owner)
         data, _p = await _form_data(request)
         try:
@@ -262,12 +261,12 @@ class InventoryController(Controller):
     # --- CSV -------------------------------------------------------------------------------
 
     @get("/import", name="inventory_import")
-    async def import_form(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def import_form(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, _owners = await _owner(request, owner)
         return render(request, "inventory/import.html", {"owner": chosen, "columns": csvio.COLUMNS, "report": None})
 
     @post("/import", name="inventory_import_post")
-    async def import_file(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def import_file(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, _owners = await _owner(request, owner)
         form = await request.form()
         upload = form.get("file")
@@ -282,7 +281,7 @@ class InventoryController(Controller):
         return render(request, "inventory/import.html", {**context, "report": report})
 
     @get("/export.csv", name="inventory_export")
-    async def export(self, request: Request, owner: FromQuery[int | None] = None) -> Response:
+    async def export(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, _owners = await _owner(request, owner)
         text = await csvio.export_inventory(request.scope["user"], chosen.id)
         return Response(content="\ufeff" + text, media_type="text/csv; charset=utf-8", headers={

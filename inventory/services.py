@@ -160,7 +160,7 @@ async def resolve_references(owner_id: int, parsed: ResourceInput, errors: dict[
         query = Qualification.select(Qualification.id).where(Qualification.owner == owner_id)
         if by_name:
             query = query.where(Qualification.name == parsed.qualification)
-        elif parsed.qualification.isdigit():
+        elif parsed.qualification.isdigit() and len(parsed.qualification) < 10:
             query = query.where(Qualification.id == int(parsed.qualification))
         else:
             query = query.where(Qualification.name == parsed.qualification)

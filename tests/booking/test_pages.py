@@ -3,6 +3,8 @@
 import re
 from datetime import timedelta
 
+import pytest
+
 from booking import services
 from booking.tables import Booking, BookingSeries
 from tests.booking.conftest import at
@@ -157,3 +159,33 @@ async def test_search_free_between_leaves_out_booked_resources(client, world, tu
     await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
     assert "Lasatelier" not in (await client.get(f"/search?{window}")).text
     assert "Lasatelier" in (await client.get(f"/search?free_from={tuesday}T13:00&free_to={tuesday}T15:00")).text
+
+
+@pytest.mark.parametrize("body", [
+    {},
+    {"resource_id": "een", "start": "x", "end": "y", "group_size": 1},
+    {"resource_id": 1, "start": "morgen", "end": "overmorgen", "group_size": 5},
+    {"resource_id": 99999999999, "start": "2027-06-01T09:00", "end": "2027-06-01T11:00", "group_size": 5},
+    {"resource_id": 1, "start": "2027-06-01T09:00", "end": "2027-06-01T11:00", "group_size": 10**12},
+    {"resource_id": 1, "start": "2027-06-01T09:00", "end": "2027-06-01T11:00", "group_size": 5, "rrule": "FREQ=BOGUS"},
+])
+async def test_bad_booking_requests_get_a_problem_not_a_crash(client, world, body):
+    from accounts import services as accounts
+
+    _r, token = await accounts.create_api_token(world["teacher"], "api")
+    response = await client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"]
+    assert await Booking.count() == 0
+
+
+async def test_an_endless_repeat_rule_is_refused_at_once(client, world, tuesday):
+    from accounts import services as accounts
+
+    _r, token = await accounts.create_api_token(world["teacher"], "api")
+    response = await client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}"}, json={
+        "resource_id": world["resource"].id, "start": f"{tuesday}T09:00", "end": f"{tuesday}T11:00", "group_size": 5,
+        "rrule": "FREQ=DAILY"})
+    assert response.status_code == 422
+    assert "UNTIL of COUNT" in response.json()["detail"]

@@ -27,3 +27,12 @@ async def test_api_errors_are_problem_json_in_dutch(client, db):
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"] == "Deze pagina of dit object bestaat niet, of je mag het niet zien."
+
+
+@pytest.mark.parametrize("path", ["/inventory/?owner=99999999999", "/inventory/resources/new?facility=99999999999",
+                                  "/search?page=99999999999", "/resources/99999999999"])
+async def test_numbers_too_large_for_the_database_are_refused_cleanly(client, create_user, path):
+    await create_user("platform_admin", email="a@werkbank.be")
+    await login(client, "a@werkbank.be")
+    response = await client.get(path)
+    assert 400 <= response.status_code < 500 or (response.status_code == 200 and "Er ging bij ons" not in response.text)
