@@ -19,7 +19,7 @@ from core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from core.i18n import BRUSSELS
 from core.i18n import gettext as _
 from core.timeutil import from_local, now
-from core.web import ObjectId, form_data, render
+from core.web import ObjectId, form_data, is_htmx, render
 from core.web import redirect as go
 from inventory.discovery import resource_page_context, week_of
 from inventory.tables import Facility, Resource
@@ -157,13 +157,15 @@ class BookingController(Controller):
         }, status_code=status_code)
 
     async def _act(self, request: Request, booking_id: int, action, message: str) -> Response:
+        """Runs a transition; answers with the inbox row when htmx swaps one, else the page."""
+        in_inbox = is_htmx(request) and request.headers.get("hx-target", "").startswith("request-")
         try:
             await action()
         except (ValidationFailed, Conflict, NotAllowed) as exc:
-            if request.headers.get("hx-request") and request.headers.get("hx-target", "").startswith("request-"):
+            if in_inbox:
                 return await self._inbox_row(request, booking_id, error=str(exc), status_code=200)
             return await self._detail(request, booking_id, status_code=exc.status_code, error=str(exc))
-        if request.headers.get("hx-request") and request.headers.get("hx-target", "").startswith("request-"):
+        if in_inbox:
             return await self._inbox_row(request, booking_id, message=message)
         return go(request, f"/bookings/{booking_id}", message)
 

@@ -206,11 +206,12 @@ def _conflict() -> BookingConflict:
 
 # --- transitions -----------------------------------------------------------------------------
 
-async def _transition(actor: Actor, booking_id: int, allowed, action: str, changes: dict, message: str,
+async def _transition(actor: Actor, current: BookingView, allowed, action: str, changes: dict, message: str,
                       from_statuses: tuple[str, ...], then=None) -> BookingView:
-    """Applies `changes` if the booking is still in one of `from_statuses`, in one transaction
-    with its audit entry and what `then(booking)` queues (mails, waitlist offers)."""
-    current = await view(actor, booking_id)
+    """Applies `changes` to the booking the actor sees (`view`) if it is still in one of
+    `from_statuses`, in one transaction with its audit entry and what `then(booking)` queues
+    (mails, waitlist offers)."""
+    booking_id = current.booking.id
     if not allowed(current):
         if current.booking.status not in from_statuses:
             raise Conflict(_("This booking is %(status)s; that cannot change any more.",
@@ -236,7 +237,7 @@ async def approve(actor: Actor, booking_id: int) -> Booking:
     current = await view(actor, booking_id)
     payment = "free" if not current.booking.price_cents else "invoice"
     result = await _transition(
-        actor, booking_id, lambda c: can_approve(actor, c.booking, c.facility.owner), "booking.approved",
+        actor, current, lambda c: can_approve(actor, c.booking, c.facility.owner), "booking.approved",
         {Booking.status: Status.confirmed, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
          Booking.expires_at: None, Booking.payment_method: payment},
         _("Only the owner's staff approve requests."), (Status.requested,),
@@ -250,7 +251,7 @@ async def decline(actor: Actor, booking_id: int, reason: str) -> Booking:
         message = _("Tell the school why: a reason is required.")
         raise ValidationFailed(message, {"reason": message})
     result = await _transition(
-        actor, booking_id, lambda c: can_decline(actor, c.booking, c.facility.owner), "booking.declined",
+        actor, await view(actor, booking_id), lambda c: can_decline(actor, c.booking, c.facility.owner), "booking.declined",
         {Booking.status: Status.declined, Booking.decided_by: actor.user.id, Booking.decided_at: now(),
          Booking.reason: reason[:2000], Booking.expires_at: None},
         _("Only the owner's staff decline requests."), (Status.requested,), then=_declined)
@@ -278,7 +279,7 @@ async def cancel(actor: Actor, booking_id: int, reason: str = "") -> Booking:
         raise ValidationFailed(message, {"reason": message})
     fee = 0 if by_owner else cancellation_fee(current.booking, current.resource, now())
     result = await _transition(
-        actor, booking_id, lambda c: can_cancel(actor, c.booking, c.facility.owner), "booking.cancelled",
+        actor, current, lambda c: can_cancel(actor, c.booking, c.facility.owner), "booking.cancelled",
         {Booking.status: Status.cancelled, Booking.reason: reason[:2000], Booking.cancellation_fee_cents: fee,
          Booking.expires_at: None},
         _("You may not cancel this booking."), HOLDING, then=lambda booking: _cancelled(booking, by_owner))
@@ -299,7 +300,7 @@ async def complete(actor: Actor, booking_id: int, pupils_attended: int) -> Booki
         message = _("Enter how many pupils came (at least one).")
         raise ValidationFailed(message, {"pupils_attended": message})
     result = await _transition(
-        actor, booking_id, lambda c: can_complete(actor, c.booking, c.facility.owner), "booking.completed",
+        actor, current, lambda c: can_complete(actor, c.booking, c.facility.owner), "booking.completed",
         {Booking.status: Status.completed, Booking.pupils_attended: pupils_attended},
         _("Only the owner's staff mark a booking as done, once it has begun."), (Status.confirmed, Status.approved))
     return result.booking
@@ -307,7 +308,7 @@ async def complete(actor: Actor, booking_id: int, pupils_attended: int) -> Booki
 
 async def mark_no_show(actor: Actor, booking_id: int) -> Booking:
     result = await _transition(
-        actor, booking_id, lambda c: can_mark_no_show(actor, c.booking, c.facility.owner), "booking.no_show",
+        actor, await view(actor, booking_id), lambda c: can_mark_no_show(actor, c.booking, c.facility.owner), "booking.no_show",
         {Booking.status: Status.no_show, Booking.pupils_attended: 0},
         _("Only the owner's staff mark a booking as done, once it has begun."), (Status.confirmed, Status.approved))
     return result.booking
@@ -382,7 +383,7 @@ async def accept_offer(actor: Actor, booking_id: int) -> Booking:
         if not needs_approval:
             await notifications.notify_booking_approved(booking, _base())
 
-    result = await _transition(actor, booking_id, lambda c: True, "waitlist.accepted", changes, "",
+    result = await _transition(actor, current, lambda c: True, "waitlist.accepted", changes, "",
                                (Status.requested,), then=accepted)
     return result.booking
 

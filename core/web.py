@@ -148,6 +148,14 @@ def read_flash(request: Request) -> list[tuple[str, str]]:
 
 # --- forms -----------------------------------------------------------------------------------
 
+async def uploaded_file(request: Request, name: str) -> tuple[bytes, dict[str, str]]:
+    """The bytes of an uploaded file (empty when none was sent) and the form's text fields."""
+    form = await request.form()
+    upload = form.get(name)
+    content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+    return content, {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 async def form_data(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: (value if isinstance(value, str) else "") for key, value in form.items()}

@@ -12,7 +12,7 @@ from accounts.auth import role_required
 from accounts.tables import Membership
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import gettext as _
-from core.web import MAX_ID, ObjectId, QueryId, render
+from core.web import MAX_ID, ObjectId, QueryId, render, uploaded_file
 from core.web import redirect as go
 from inventory import csvio, services
 from inventory.hours import format_intervals
@@ -205,11 +205,9 @@ class InventoryController(Controller):
 
     @post("/resources/{resource_id:int}/photos", name="photo_add")
     async def photo_add(self, request: Request, resource_id: ObjectId) -> Response:
-        form = await request.form()
-        upload = form.get("photo")
-        content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+        content, fields = await uploaded_file(request, "photo")
         try:
-            await services.add_photo(request.scope["user"], resource_id, content, str(form.get("caption") or ""))
+            await services.add_photo(request.scope["user"], resource_id, content, fields.get("caption", ""))
         except ValidationFailed as exc:
             return go(request, f"/inventory/resources/{resource_id}/edit#photos", str(exc), "error")
         return go(request, f"/inventory/resources/{resource_id}/edit#photos", _("The photo is added."))
@@ -268,9 +266,7 @@ class InventoryController(Controller):
     @post("/import", name="inventory_import_post")
     async def import_file(self, request: Request, owner: OwnerId = None) -> Response:
         chosen, _owners = await _owner(request, owner)
-        form = await request.form()
-        upload = form.get("file")
-        content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+        content, _fields = await uploaded_file(request, "file")
         context = {"owner": chosen, "columns": csvio.COLUMNS, "report": None}
         if not content:
             return render(request, "inventory/import.html", {**context, "error": _("Choose a CSV file.")}, status_code=422)
