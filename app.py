@@ -1,4 +1,6 @@
-"""The Litestar app factory: `create_app(settings)`. `litestar run` and `werkbank serve` use it."""
+"""The Litestar app factory: `create_app(settings)`. `litestar run` and `werkbank serve` use it.
+It makes one Werkbank (settings, engine, clock, events, jobs, templates), lists the domain
+plugins in dependency order, and sets what is app-wide (middleware order, CSRF, errors)."""
 
 from __future__ import annotations
 
@@ -14,76 +16,51 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
-from core import db, web
+from core import db, edge, web
 from core import logging as wb_logging
-from core.api import HealthController
+from core.registry import Werkbank
 from core.settings import Settings
-from core.templating import environment
+from core.uow import Clock
 from core.worker import Worker
 
 ROOT = Path(__file__).resolve().parent
 
 
-def compose_domains(settings: Settings) -> None:
-    """What the domains need from each other and from the settings, wired once per process."""
-    from booking import rules as booking_rules
-    from booking import services as booking_services
-    from inventory import discovery, search
-    from regions import geocoding
+def domain_plugins(app: Werkbank) -> list:
+    """The domains, lowest first: each adds its routes, tables, templates, jobs and subscribers."""
+    from accounts.plugin import AccountsPlugin, AdminPlugin
+    from booking.plugin import BookingPlugin
+    from core.plugin import CorePlugin
+    from inventory.plugin import InventoryPlugin
+    from regions.plugin import RegionsPlugin
 
-    geocoding.configure(settings.geocoder)
-    booking_services.settings_base_url["value"] = settings.base_url
-    if booking_rules.search_condition not in search.free_window_conditions:
-        search.free_window_conditions.append(booking_rules.search_condition)
-    if booking_rules.taken_time not in discovery.taken_time_providers:
-        discovery.taken_time_providers.append(booking_rules.taken_time)
+    return [CorePlugin(app), RegionsPlugin(app), AccountsPlugin(app), InventoryPlugin(app), BookingPlugin(app),
+            AdminPlugin(app)]
 
 
-def domain_jobs() -> list:
-    from booking import services as booking_services
+def build_werkbank(settings: Settings, engine: Engine, clock: Clock | None = None) -> Werkbank:
+    """The same parts as create_app's, without the web app (for tests and scripts that call
+    services directly): every plugin registers its jobs, subscribers, hooks and templates."""
+    from litestar.config.app import AppConfig
 
-    return [booking_services.run_jobs]
+    from accounts.plugin import AdminPlugin
+
+    db.bind_engine(engine)
+    werkbank = Werkbank(settings, engine, clock)
+    config = AppConfig()
+    for plugin in domain_plugins(werkbank):
+        if not isinstance(plugin, AdminPlugin):  # adds only the /admin route
+            plugin.on_app_init(config)
+    return werkbank
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
-    from accounts.admin import admin_handler
-    from accounts.api import MeController
-    from accounts.auth import AuthMiddleware
-    from accounts.controllers import AccountController, OutboxController
-    from accounts.labels import kind_label, network_label, role_label
-    from accounts.tables import Membership
-    from booking.api import AvailabilityApiController, BookingApiController
-    from booking.controllers import BookingController
-    from booking.labels import register as register_booking_templates
-    from inventory.api import ResourceApiController
-    from inventory.controllers import InventoryController
-    from inventory.discovery import DiscoveryController
-    from inventory.tables import (
-        Category,
-        Closure,
-        Facility,
-        Qualification,
-        QualificationGrant,
-        Resource,
-        StudyProgramme,
-    )
-    from inventory.templating import register as register_inventory_templates
-    from regions.geography import region_name, rtc_name
-
+def create_app(settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     wb_logging.configure(settings.log_format, settings.log_level)
     engine = engine or db.engine_from_url(settings.database_url)
-    db.bind_engine(engine)
-    compose_domains(settings)
-    worker = Worker(settings, jobs=domain_jobs()) if settings.in_process_worker else None
-
-    web.page_globals.update({"settings": settings})
-    environment().globals.update(
-        role_label=role_label, kind_label=kind_label, network_label=network_label,
-        region_name=region_name, rtc_name=rtc_name, role=Membership.Role,
-    )
-    register_inventory_templates(environment())
-    register_booking_templates(environment())
+    db.bind_engine(engine)  # Piccolo's tables talk to one engine per process
+    werkbank = Werkbank(settings, engine, clock)
+    worker = Worker(werkbank) if settings.in_process_worker else None
 
     async def on_startup(app: Litestar) -> None:
         await db.start(engine)
@@ -96,24 +73,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         await db.stop(engine)
 
     app = Litestar(
-        route_handlers=[
-            AccountController,
-            OutboxController,
-            HealthController,
-            MeController,
-            InventoryController,
-            DiscoveryController,
-            ResourceApiController,
-            AvailabilityApiController,
-            BookingApiController,
-            BookingController,
-            admin_handler(settings, [Facility, Resource, Closure, Qualification, QualificationGrant, Category,
-                                     StudyProgramme]),
-            create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
-                                       include_in_schema=False),
-        ],
+        route_handlers=[create_static_files_router(path="/static", directories=[ROOT / "static"], name="static",
+                                                   include_in_schema=False)],
+        # The unit of work opens before authentication (which reads through it); the accounts
+        # plugin appends its AuthMiddleware after these.
         middleware=[web.SecurityHeadersMiddleware(https=settings.secure_cookies), web.LanguageMiddleware(),
-                    AuthMiddleware()],
+                    edge.UnitOfWorkMiddleware()],
+        dependencies=edge.dependencies(),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="werkbank_csrf",
@@ -121,8 +87,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             cookie_httponly=True,
             exclude=["/api/", "/webhooks/", "/admin"],
         ),
-        template_config=TemplateConfig(engine=Jinja.from_environment(environment())),
-        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(engine=Jinja.from_environment(werkbank.templates)),
+        plugins=[HTMXPlugin(), *domain_plugins(werkbank)],
         exception_handlers={Exception: web.exception_to_response},
         openapi_config=OpenAPIConfig(
             title="Werkbank API", version="1", path="/schema", render_plugins=[SwaggerRenderPlugin()],
@@ -134,5 +100,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.werkbank = werkbank
     app.state.worker = worker
     return app

@@ -15,6 +15,7 @@ from rich.table import Table as RichTable
 from core import db
 from core import logging as wb_logging
 from core.errors import DomainError
+from core.registry import Werkbank
 from core.settings import Settings, SettingsError
 
 console = Console()
@@ -31,7 +32,8 @@ def _settings() -> Settings:
 
 
 def with_database(func):
-    """Runs an async command against the configured database; domain errors become a message
+    """Runs an async command against the configured database with the app's parts (a Werkbank:
+    settings, engine, clock, jobs, events), acting as the platform; domain errors become a message
     and exit code 1."""
 
     @functools.wraps(func)
@@ -39,9 +41,10 @@ def with_database(func):
         settings = _settings()
 
         async def run():
-            engine = db.engine_from_url(settings.database_url)
-            db.bind_engine(engine)
-            return await func(settings, *args, **kwargs)
+            from app import create_app
+
+            app = create_app(settings.with_(in_process_worker=False))
+            return await func(app.state.werkbank, *args, **kwargs)
 
         try:
             return asyncio.run(run())
@@ -52,6 +55,13 @@ def with_database(func):
     return wrapper
 
 
+def _system(wb: Werkbank):
+    """A unit of work acting as the platform (audit entries name it werkbank-cli)."""
+    from accounts.services import system_actor
+
+    return wb.unit_of_work(system_actor())
+
+
 @click.group(help="Werkbank: gedeelde opleidingsinfrastructuur voor scholen.")
 def main() -> None:
     pass
@@ -59,9 +69,9 @@ def main() -> None:
 
 @main.command(help="Past alle databankmigraties toe.")
 @with_database
-async def migrate(settings: Settings) -> None:
+async def migrate(wb: Werkbank) -> None:
     await db.migrate()
-    console.print(f"Databank bijgewerkt ({settings.database_engine}).")
+    console.print(f"Databank bijgewerkt ({wb.settings.database_engine}).")
 
 
 @main.command(help="Migreert en serveert de app.")
@@ -93,7 +103,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 100), help="vermenigvuldigt de data")
 @click.option("--if-empty", is_flag=True, help="sla over (zonder fout) als er al data is")
 @with_database
-async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
+async def demo(wb: Werkbank, scale: int, if_empty: bool) -> None:
     import demo as demo_data
 
     await db.migrate()
@@ -104,7 +114,7 @@ async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
         console.print("De databank bevat al data; demodata niet opnieuw geladen.")
     else:
         with console.status("Demodata laden..."):
-            await demo_data.load(scale)
+            await demo_data.load(wb, scale)
         console.print(f"Demodata geladen (schaal {scale}).")
     click.echo(f"\nDemo-aanmeldingen (wachtwoord voor allemaal: {demo_data.DEMO_PASSWORD}):")
     for login in demo_data.LOGINS:
@@ -114,17 +124,32 @@ async def demo(settings: Settings, scale: int, if_empty: bool) -> None:
 
 @main.command(help="Voert achtergrondtaken uit tot hij gestopt wordt (mail-outbox, ...).")
 @with_database
-async def worker(settings: Settings) -> None:
-    from app import compose_domains, domain_jobs
+async def worker(wb: Werkbank) -> None:
     from core.worker import Worker
 
-    compose_domains(settings)
-    await db.start(db.current_engine())
+    await db.start(wb.engine)
     console.print("Worker gestart; stop met Ctrl+C.")
     try:
-        await Worker(settings, jobs=domain_jobs()).run_forever()
+        await Worker(wb).run_forever()
     finally:
-        await db.stop(db.current_engine())
+        await db.stop(wb.engine)
+
+
+@main.command(help="Lijst van de geplande taken met hun laatste en volgende beurt en laatste fout.")
+@click.option("--json", "as_json", is_flag=True)
+@with_database
+async def jobs(wb: Werkbank, as_json: bool) -> None:
+    rows = await wb.jobs.overview()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = RichTable()
+    for column in ("taak", "elke", "laatste beurt", "volgende beurt", "beurten", "laatste fout"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], f"{row['every_seconds']} s", row["last_run"] or "nog nooit",
+                      row["next_run"] or "nu", str(row["runs"]), row["last_error"] or "—")
+    console.print(table)
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -150,11 +175,11 @@ def users_create(email: str, role: str, org: str | None, name: str) -> None:
     password = _read_password()
 
     @with_database
-    async def run(settings: Settings) -> None:
+    async def run(wb: Werkbank) -> None:
         from accounts import services
 
         first, _sep, last = name.strip().partition(" ")
-        user = await services.create_user(email, password, role, org, first_name=first, last_name=last)
+        user = await services.create_user(_system(wb), email, password, role, org, first_name=first, last_name=last)
         console.print(f"Gebruiker {user.email} aangemaakt met rol {role}" + (f" bij {org}." if org else "."))
 
     run()
@@ -164,7 +189,7 @@ def users_create(email: str, role: str, org: str | None, name: str) -> None:
 @click.option("--role", default=None)
 @click.option("--json", "as_json", is_flag=True)
 @with_database
-async def users_list(settings: Settings, role: str | None, as_json: bool) -> None:
+async def users_list(wb: Werkbank, role: str | None, as_json: bool) -> None:
     from accounts import services
 
     rows = await services.list_users(role)
@@ -199,7 +224,7 @@ def orgs() -> None:
     ["school", "sector_fund", "training_centre", "company", "government", "provider", "rtc"]))
 @click.option("--json", "as_json", is_flag=True)
 @with_database
-async def orgs_list(settings: Settings, kind: str | None, as_json: bool) -> None:
+async def orgs_list(wb: Werkbank, kind: str | None, as_json: bool) -> None:
     from accounts import services
 
     rows = await services.list_organisations(kind)
@@ -241,10 +266,10 @@ async def _user(email: str):
 @click.argument("email")
 @click.option("--name", default="cli")
 @with_database
-async def tokens_create(settings: Settings, email: str, name: str) -> None:
+async def tokens_create(wb: Werkbank, email: str, name: str) -> None:
     from accounts import services
 
-    _row, token = await services.create_api_token(await _user(email), name)
+    _row, token = await services.create_api_token(_system(wb), name, user=await _user(email))
     click.echo(token)
 
 
@@ -252,10 +277,10 @@ async def tokens_create(settings: Settings, email: str, name: str) -> None:
 @click.argument("email")
 @click.option("--name", default=None)
 @with_database
-async def tokens_revoke(settings: Settings, email: str, name: str | None) -> None:
+async def tokens_revoke(wb: Werkbank, email: str, name: str | None) -> None:
     from accounts import services
 
-    count = await services.revoke_api_tokens(await _user(email), name)
+    count = await services.revoke_api_tokens(_system(wb), await _user(email), name)
     console.print(f"{count} token(s) ingetrokken.")
 
 
@@ -270,15 +295,13 @@ def import_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--org", "org", default=None, help="slug van de eigenaar (anders uit de kolom owner)")
 @with_database
-async def import_inventory(settings: Settings, file: str, org: str | None) -> None:
+async def import_inventory(wb: Werkbank, file: str, org: str | None) -> None:
     from rich.progress import Progress
 
-    from accounts.services import system_actor
+    from accounts.services import OWNER_KINDS
     from accounts.tables import Organisation
     from inventory import csvio
-    from regions import geocoding
 
-    geocoding.configure(settings.geocoder)
     try:
         content = open(file, "rb").read()
     except OSError as exc:
@@ -291,13 +314,13 @@ async def import_inventory(settings: Settings, file: str, org: str | None) -> No
         sys.exit(1)
     slug = slugs.pop()
     owner = await Organisation.objects().where(Organisation.slug == slug).first()
-    if owner is None or owner.kind not in ("sector_fund", "training_centre", "company", "government"):
+    if owner is None or owner.kind not in OWNER_KINDS:
         err.print(f"[red]Fout:[/red] geen eigenaar van infrastructuur met de slug {slug}.")
         sys.exit(1)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Importeren", total=None)
         report = await csvio.import_inventory(
-            system_actor(), owner.id, content,
+            _system(wb), owner.id, content,
             progress=lambda done, total: progress.update(task, completed=done, total=total))
     console.print(f"{owner.name}: {report.created} nieuw, {report.updated} gewijzigd, {report.unchanged} ongewijzigd, "
                   f"{len(report.rejected)} geweigerd; sites: {report.facilities_created} nieuw, "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from accounts import services
 from accounts.tables import Membership, Organisation
 from booking import demo_data as booking_demo
-from core.db import atomic
+from core.registry import Werkbank
 from inventory import demo_data as inventory_demo
 from regions.geocoding import postal_code_point
 from regions.geography import REGIONS, locate
@@ -137,20 +137,21 @@ async def database_is_empty() -> bool:
     return not await Organisation.exists()
 
 
-async def load(scale: int = 1) -> list[DemoLogin]:
-    """Loads the demo into an empty database. Returns the demo logins."""
+async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
+    """Loads the demo into an empty database, in one transaction. Returns the demo logins."""
     if not await database_is_empty():
         raise RuntimeError("the database is not empty")
     assert set(REGIONS) == {r[4] for r in RTCS}
-    async with atomic():
+    uow = wb.unit_of_work(services.system_actor())
+    async with uow, uow.transaction():
         rows = organisations(scale)
         for start in range(0, len(rows), 500):
             await Organisation.insert(*rows[start:start + 500])
         for login in LOGINS:
             await services.create_user(
-                login.email, DEMO_PASSWORD, login.role, login.organisation,
+                uow, login.email, DEMO_PASSWORD, login.role, login.organisation,
                 first_name=login.first_name, last_name=login.last_name,
             )
-        await inventory_demo.load(scale)
-        await booking_demo.load(DEMO_PASSWORD)
+        await inventory_demo.load(uow, scale)
+        await booking_demo.load(uow, DEMO_PASSWORD)
     return LOGINS

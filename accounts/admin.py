@@ -15,7 +15,7 @@ from piccolo_admin.endpoints import create_admin
 from accounts import services
 from accounts.auth import SESSION_COOKIE, platform_admin_required
 from accounts.tables import ApiToken, Membership, Organisation, User
-from core.settings import Settings
+from core.registry import Werkbank
 from core.tables import AuditEntry, OutboxMessage
 
 PICCOLO_SESSION_COOKIE = "id"  # the cookie name piccolo-admin reads
@@ -29,34 +29,44 @@ class _AdminSession:
 class AdminSessions:
     """What piccolo-admin asks of a session table, answered from Werkbank's own sessions."""
 
+    app: Werkbank  # set by admin_handler (one class per app)
+
     @classmethod
     async def get_user_id(cls, token: str, increase_expiry=None) -> int | None:
-        user = await services.user_for_session(token)
+        user = await services.user_for_session(cls.app.unit_of_work(), token)
         return user.id if user is not None else None
 
     @classmethod
     async def remove_session(cls, token: str) -> None:
-        await services.revoke_session(token)
+        await services.revoke_session(cls.app.unit_of_work(), token)
 
     @classmethod
     async def create_session(cls, user_id: int, expiry_date: datetime | None = None,
                              max_expiry_date: datetime | None = None) -> _AdminSession:
         user = await User.objects().where(User.id == user_id).first()
-        return _AdminSession(token=await services.create_session(user))
+        return _AdminSession(token=await services.create_session(cls.app.unit_of_work(), user))
 
 
-def admin_handler(settings: Settings, tables: list):
-    """`tables`: what platform admins manage, from every domain (app.py composes the list)."""
+def admin_handler(app: Werkbank):
+    """piccolo-admin over the tables every plugin registered (Werkbank.admin_tables)."""
+    settings = app.settings
     host = urlparse(settings.base_url).hostname or "127.0.0.1"
-    admin = create_admin(
-        tables=[Organisation, Membership, User, ApiToken, *tables, OutboxMessage, AuditEntry],
-        auth_table=User,
-        session_table=AdminSessions,  # type: ignore[arg-type]
-        site_name="Werkbank beheer",
-        production=settings.is_production,
-        allowed_hosts=[host],
-        default_language_code="nl",
-    )
+    sessions = type("AdminSessions", (AdminSessions,), {"app": app})
+    built: list = []
+
+    def admin():
+        """piccolo-admin is built on its first request (building it takes about a second)."""
+        if not built:
+            built.append(create_admin(
+                tables=[Organisation, Membership, User, ApiToken, *app.admin_tables, OutboxMessage, AuditEntry],
+                auth_table=User,
+                session_table=sessions,  # type: ignore[arg-type]
+                site_name="Werkbank beheer",
+                production=settings.is_production,
+                allowed_hosts=[host],
+                default_language_code="nl",
+            ))
+        return built[0]
 
     @asgi("/admin", is_mount=True, copy_scope=True, guards=[platform_admin_required], include_in_schema=False)
     async def admin_mount(scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,7 +80,7 @@ def admin_handler(settings: Settings, tables: list):
         ]
         cookies.append(f"{PICCOLO_SESSION_COOKIE}={token}")
         headers.append((b"cookie", "; ".join(cookies).encode("latin-1")))
-        await admin({**scope, "headers": headers}, receive, send)
+        await admin()({**scope, "headers": headers}, receive, send)
 
     return admin_mount
 

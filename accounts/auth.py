@@ -43,21 +43,25 @@ class AuthMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         path = full_path(scope)
         actor = None
+        # The request's unit of work (opened by UnitOfWorkMiddleware); paths it leaves alone get
+        # one without a held connection.
+        uow = scope.get("uow") or scope["litestar_app"].state.werkbank.unit_of_work()
         if path.startswith("/api/"):
             scheme, _sep, token = _header(scope, b"authorization").partition(" ")
             if scheme.lower() == "bearer" and token:
-                user = await services.user_for_api_token(token.strip())
+                user = await services.user_for_api_token(uow, token.strip())
                 if user is not None:
                     actor = await services.load_actor(user)
             scope["auth"] = "token" if actor else None
         else:
             token = _cookie(scope, SESSION_COOKIE)
             if token:
-                user = await services.user_for_session(token)
+                user = await services.user_for_session(uow, token)
                 if user is not None:
                     actor = await services.load_actor(user, session_token=token)
             scope["auth"] = "session" if actor else None
         scope["user"] = actor
+        uow.actor = actor
         if actor is not None:
             language_token = i18n.set_language(actor.user.language)
             try:

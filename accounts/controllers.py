@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from accounts import services
 from accounts.auth import SESSION_COOKIE, login_required, platform_admin_required
 from accounts.overview import home_sections
+from core.edge import Uow
 from core.errors import DomainError, NotAuthenticated, RateLimited, ValidationFailed, not_found
 from core.i18n import gettext as _
 from core.tables import OutboxMessage
@@ -46,13 +47,13 @@ class AccountController(Controller):
         return render(request, "accounts/login.html", {"next": safe_next(next, ""), "email": ""})
 
     @post("/login", name="login_post")
-    async def login(self, request: Request) -> Response:
+    async def login(self, request: Request, uow: Uow) -> Response:
         data = await form_data(request)
         settings = request.app.state.settings
         target = safe_next(data.get("next"))
         try:
             user = await services.authenticate(
-                data.get("email", ""), data.get("password", ""), _client_ip(request),
+                uow,                 data.get("email", ""), data.get("password", ""), _client_ip(request),
                 max_failures=settings.login_max_failures, window_minutes=settings.login_window_minutes,
             )
         except (NotAuthenticated, RateLimited) as exc:
@@ -61,7 +62,7 @@ class AccountController(Controller):
                 "error": str(exc), "email": data.get("email", ""), "next": safe_next(data.get("next"), ""),
             }, status_code=exc.status_code, headers=headers)
         token = await services.create_session(
-            user, days=settings.session_days, user_agent=request.headers.get("user-agent", ""),
+            uow, user, days=settings.session_days, user_agent=request.headers.get("user-agent", ""),
             ip_address=_client_ip(request),
         )
         response = redirect(request, target)
@@ -71,18 +72,18 @@ class AccountController(Controller):
         return response
 
     @post("/logout", name="logout")
-    async def logout(self, request: Request) -> Response:
+    async def logout(self, request: Request, uow: Uow) -> Response:
         actor = request.scope.get("user")
         if actor is not None and actor.session_token:
-            await services.revoke_session(actor.session_token)
+            await services.revoke_session(uow, actor.session_token)
         response = redirect(request, "/login", _("You are logged out."))
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @post("/language", name="language")
-    async def language(self, request: Request) -> Response:
+    async def language(self, request: Request, uow: Uow) -> Response:
         data = await form_data(request)
-        language = await services.set_language(request.scope.get("user"), data.get("language", ""))
+        language = await services.set_language(uow, data.get("language", ""))
         response = redirect(request, safe_next(data.get("next")))
         response.set_cookie(Cookie(key=LANGUAGE_COOKIE, value=language, path="/", max_age=365 * 86400, samesite="lax"))
         return response
@@ -94,10 +95,10 @@ class AccountController(Controller):
         return render(request, "accounts/password_forgot.html", {"email": ""})
 
     @post("/password/forgot", name="password_forgot_post")
-    async def forgot(self, request: Request) -> Response:
+    async def forgot(self, request: Request, uow: Uow) -> Response:
         data = await form_data(request)
         try:
-            await services.request_password_reset(data.get("email", ""), request.app.state.settings.base_url)
+            await services.request_password_reset(uow, data.get("email", ""))
         except ValidationFailed as exc:
             return render(request, "accounts/password_forgot.html", {
                 "email": data.get("email", ""), "error": str(exc)
@@ -105,16 +106,16 @@ class AccountController(Controller):
         return render(request, "accounts/password_forgot.html", {"sent": True, "email": data.get("email", "")})
 
     @get("/password/reset/{token:str}", name="password_reset")
-    async def reset_form(self, request: Request, token: FromPath[str]) -> Response:
-        valid = await services.reset_token_is_valid(token)
+    async def reset_form(self, request: Request, uow: Uow, token: FromPath[str]) -> Response:
+        valid = await services.reset_token_is_valid(uow, token)
         return render(request, "accounts/password_reset.html", {"token": token, "valid": valid},
                       status_code=200 if valid else 404)
 
     @post("/password/reset/{token:str}", name="password_reset_post")
-    async def reset(self, request: Request, token: FromPath[str]) -> Response:
+    async def reset(self, request: Request, uow: Uow, token: FromPath[str]) -> Response:
         data = await form_data(request)
         try:
-            await services.reset_password(token, data.get("new_password", ""), data.get("confirm_password", ""))
+            await services.reset_password(uow, token, data.get("new_password", ""), data.get("confirm_password", ""))
         except DomainError as exc:
             return render(request, "accounts/password_reset.html", {
                 "token": token, "valid": exc.status_code != 404, "error": str(exc)
@@ -125,43 +126,42 @@ class AccountController(Controller):
 
     # --- the account page --------------------------------------------------------------------
 
-    async def _account_page(self, request: Request, status_code: int = 200, block: str | None = None,
-                            **context: Any) -> Response:
-        actor = request.scope["user"]
+    async def _account_page(self, request: Request, uow: Uow, status_code: int = 200,
+                            block: str | None = None, **context: Any) -> Response:
         return render(request, "accounts/account.html", {
-            "tokens": await services.list_api_tokens(actor), **context
+            "tokens": await services.list_api_tokens(uow), **context
         }, block=block, status_code=status_code)
 
     @get("/account", name="account", guards=[login_required])
-    async def account(self, request: Request) -> Response:
-        return await self._account_page(request)
+    async def account(self, request: Request, uow: Uow) -> Response:
+        return await self._account_page(request, uow)
 
     @post("/account/password", name="account_password", guards=[login_required])
-    async def change_password(self, request: Request) -> Response:
+    async def change_password(self, request: Request, uow: Uow) -> Response:
         data = await form_data(request)
         try:
             await services.change_password(
-                request.scope["user"], data.get("current_password", ""), data.get("new_password", ""),
+                uow, data.get("current_password", ""), data.get("new_password", ""),
                 data.get("confirm_password", ""),
             )
         except ValidationFailed as exc:
-            return await self._account_page(request, status_code=422, password_error=str(exc),
+            return await self._account_page(request, uow, status_code=422, password_error=str(exc),
                                              password_fields=exc.fields)
         return redirect(request, "/account", _("Your password is changed. Your other sessions are logged out."))
 
     @post("/account/tokens", name="account_tokens_create", guards=[login_required])
-    async def create_token(self, request: Request) -> Response:
+    async def create_token(self, request: Request, uow: Uow) -> Response:
         data = await form_data(request)
         try:
-            row, token = await services.create_api_token(request.scope["user"], data.get("name", ""))
+            row, token = await services.create_api_token(uow, data.get("name", ""))
         except ValidationFailed as exc:
-            return await self._account_page(request, status_code=422, token_error=str(exc), block="tokens")
-        return await self._account_page(request, new_token=token, new_token_name=row.name, block="tokens")
+            return await self._account_page(request, uow, status_code=422, token_error=str(exc), block="tokens")
+        return await self._account_page(request, uow, new_token=token, new_token_name=row.name, block="tokens")
 
     @post("/account/tokens/{token_id:int}/revoke", name="account_tokens_revoke", guards=[login_required])
-    async def revoke_token(self, request: Request, token_id: ObjectId) -> Response:
-        await services.revoke_api_token(request.scope["user"], token_id)
-        return await self._account_page(request, token_message=_("The token is revoked."), block="tokens")
+    async def revoke_token(self, request: Request, uow: Uow, token_id: ObjectId) -> Response:
+        await services.revoke_api_token(uow, token_id)
+        return await self._account_page(request, uow, token_message=_("The token is revoked."), block="tokens")
 
 
 class OutboxController(Controller):

@@ -9,7 +9,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from accounts.tables import (
     ApiToken,
@@ -21,12 +21,12 @@ from accounts.tables import (
     User,
 )
 from core import audit
-from core.db import atomic
 from core.errors import NotAllowed, NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.i18n import normalise_language
 from core.mail import queue_mail
+from core.uow import UnitOfWork
 
 Role = Membership.Role
 Kind = Organisation.Kind
@@ -46,10 +46,8 @@ ROLE_ORGANISATION_KINDS: dict[Role, tuple[Kind, ...]] = {
     Role.rtc_staff: (Kind.rtc,),
     Role.platform_admin: (),
 }
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+# The kinds of organisation that open infrastructure (own facilities and resources).
+OWNER_KINDS: tuple[str, ...] = tuple(kind.value for kind in ROLE_ORGANISATION_KINDS[Role.owner_staff])
 
 
 def hash_token(token: str) -> str:
@@ -65,6 +63,8 @@ class RoleGrant:
     organisation_name: str = ""
     organisation_kind: str = ""
     organisation_slug: str = ""
+    organisation_network: str = ""
+    organisation_region: str = ""
 
 
 @dataclass
@@ -97,6 +97,16 @@ class Actor:
 
     def organisation_ids(self, *roles: Role) -> set[int]:
         return {g.organisation_id for g in self.grants if g.organisation_id and (not roles or g.role in roles)}
+
+    def networks(self, *roles: Role) -> set[str]:
+        """The education networks of the organisations where the user holds one of `roles`."""
+        return {g.organisation_network for g in self.grants
+                if g.organisation_network and (not roles or g.role in roles)}
+
+    def regions(self, *roles: Role) -> set[str]:
+        """The region codes of the organisations where the user holds one of `roles`."""
+        return {g.organisation_region for g in self.grants
+                if g.organisation_region and (not roles or g.role in roles)}
 
     def acts_for(self, organisation_id: int | None, *roles: Role) -> bool:
         """True when the user holds one of `roles` in that organisation (platform admins: always)."""
@@ -131,6 +141,8 @@ async def load_actor(user: User, session_token: str | None = None) -> Actor:
         Membership.organisation.name,
         Membership.organisation.kind,
         Membership.organisation.slug,
+        Membership.organisation.network,
+        Membership.organisation.region_code,
     ).where(Membership.user == user.id).order_by(Membership.id)
     grants = [
         RoleGrant(
@@ -139,6 +151,8 @@ async def load_actor(user: User, session_token: str | None = None) -> Actor:
             organisation_name=row["organisation.name"] or "",
             organisation_kind=row["organisation.kind"] or "",
             organisation_slug=row["organisation.slug"] or "",
+            organisation_network=row["organisation.network"] or "",
+            organisation_region=row["organisation.region_code"] or "",
         )
         for row in rows
     ]
@@ -180,12 +194,13 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-async def authenticate(email: str, password: str, ip_address: str = "", *, max_failures: int = 5, window_minutes: int = 15) -> User:
+async def authenticate(uow: UnitOfWork, email: str, password: str, ip_address: str = "", *, max_failures: int = 5,
+                       window_minutes: int = 15) -> User:
     """The user with that e-mail and password. Raises RateLimited after `max_failures` failed
     tries for that e-mail (or many from one address) within the window, and NotAuthenticated
     for a wrong e-mail or password (one message for both, so addresses cannot be probed)."""
     email = normalise_email(email)
-    since = now() - timedelta(minutes=window_minutes)
+    since = uow.now() - timedelta(minutes=window_minutes)
     failures = await LoginAttempt.count().where(
         (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
     )
@@ -200,7 +215,7 @@ async def authenticate(email: str, password: str, ip_address: str = "", *, max_f
         ).order_by(LoginAttempt.created_at).first()
         wait = window_minutes * 60
         if oldest:
-            wait = max(60, int((oldest["created_at"] + timedelta(minutes=window_minutes) - now()).total_seconds()))
+            wait = max(60, int((oldest["created_at"] + timedelta(minutes=window_minutes) - uow.now()).total_seconds()))
         raise RateLimited(
             _("Too many failed attempts. Try again in %(minutes)s minutes, or reset your password.", minutes=(wait + 59) // 60),
             retry_after_seconds=wait,
@@ -211,20 +226,24 @@ async def authenticate(email: str, password: str, ip_address: str = "", *, max_f
         await hash_password(password[:MAX_PASSWORD_LENGTH])  # same time as a real check
     else:
         ok = user.active and await verify_password(user.password, password)
-    await LoginAttempt.insert(LoginAttempt(email=email[:320], ip_address=ip_address[:45], succeeded=ok))
+    async with uow.transaction():
+        await LoginAttempt.insert(LoginAttempt(email=email[:320], ip_address=ip_address[:45], succeeded=ok,
+                                               created_at=uow.now()))
+        if ok:
+            # piccolo's BaseUser keeps last_login without a zone: it is stored as UTC.
+            await User.update({User.last_login: uow.now().replace(tzinfo=None)}).where(User.id == user.id)
     if not ok:
         raise NotAuthenticated(_("The e-mail address or the password is not right."))
-    await User.update({User.last_login: datetime.now()}).where(User.id == user.id)
     return user
 
 
-async def create_session(user: User, *, days: int = 14, user_agent: str = "", ip_address: str = "") -> str:
+async def create_session(uow: UnitOfWork, user: User, *, days: int = 14, user_agent: str = "", ip_address: str = "") -> str:
     token = secrets.token_urlsafe(32)
-    async with atomic():
+    async with uow.transaction():
         await Session.insert(Session(
             user=user.id,
             token_hash=hash_token(token),
-            expires_at=now() + timedelta(days=days),
+            expires_at=uow.now() + timedelta(days=days),
             user_agent=user_agent[:300],
             ip_address=ip_address[:45],
         ))
@@ -232,10 +251,10 @@ async def create_session(user: User, *, days: int = 14, user_agent: str = "", ip
     return token
 
 
-async def user_for_session(token: str) -> User | None:
+async def user_for_session(uow: UnitOfWork, token: str) -> User | None:
     if not token or len(token) > 100:
         return None
-    moment = now()
+    moment = uow.now()
     # One query for the session and its user (this runs on every request).
     session = await Session.objects(Session.user).where(
         (Session.token_hash == hash_token(token)) & (Session.revoked_at.is_null()) & (Session.expires_at > moment)
@@ -244,18 +263,21 @@ async def user_for_session(token: str) -> User | None:
     if session is None:
         return None
     if moment - session.last_seen_at > timedelta(minutes=5):
-        await Session.update({Session.last_seen_at: moment}).where(Session.id == session.id)
+        async with uow.transaction():
+            await Session.update({Session.last_seen_at: moment}).where(Session.id == session.id)
     return session.user
 
 
-async def revoke_session(token: str) -> None:
-    await Session.update({Session.revoked_at: now()}).where(
-        (Session.token_hash == hash_token(token)) & (Session.revoked_at.is_null())
-    )
+async def revoke_session(uow: UnitOfWork, token: str) -> None:
+    async with uow.transaction():
+        await Session.update({Session.revoked_at: uow.now()}).where(
+            (Session.token_hash == hash_token(token)) & (Session.revoked_at.is_null())
+        )
 
 
-async def revoke_sessions(user_id: int, keep_token: str | None = None) -> None:
-    query = Session.update({Session.revoked_at: now()}).where(
+async def revoke_sessions(uow: UnitOfWork, user_id: int, keep_token: str | None = None) -> None:
+    """All sessions of that user but `keep_token`'s (call inside the caller's transaction)."""
+    query = Session.update({Session.revoked_at: uow.now()}).where(
         (Session.user == user_id) & (Session.revoked_at.is_null())
     )
     if keep_token:
@@ -265,19 +287,20 @@ async def revoke_sessions(user_id: int, keep_token: str | None = None) -> None:
 
 # --- password change and reset ---------------------------------------------------------------
 
-async def change_password(actor: Actor, current: str, new: str, confirm: str) -> None:
+async def change_password(uow: UnitOfWork, current: str, new: str, confirm: str) -> None:
+    actor = uow.actor
     if not await verify_password(actor.user.password, current):
         message = _("Your current password is not right.")
         raise ValidationFailed(message, {"current_password": message})
     validate_password(new, confirm, "new_password")
     hashed = await hash_password(new)
-    async with atomic():
+    async with uow.transaction():
         await User.update({User.password: hashed}).where(User.id == actor.user.id)
-        await revoke_sessions(actor.user.id, keep_token=actor.session_token)
+        await revoke_sessions(uow, actor.user.id, keep_token=actor.session_token)
         await audit.record(actor, "user.password_changed", "user", actor.user.id)
 
 
-async def request_password_reset(email: str, base_url: str) -> None:
+async def request_password_reset(uow: UnitOfWork, email: str) -> None:
     """Mails a reset link when an active account has that address; says nothing either way."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email):
@@ -287,50 +310,51 @@ async def request_password_reset(email: str, base_url: str) -> None:
     if user is None:
         return
     token = secrets.token_urlsafe(32)
-    async with atomic():
+    async with uow.transaction():
         await PasswordResetToken.insert(PasswordResetToken(
-            user=user.id, token_hash=hash_token(token), expires_at=now() + timedelta(hours=RESET_TOKEN_HOURS)
+            user=user.id, token_hash=hash_token(token), expires_at=uow.now() + timedelta(hours=RESET_TOKEN_HOURS)
         ))
         await queue_mail(
+            uow,
             user.email,
             _l("Reset your Werkbank password"),
             "accounts/mail/password_reset.txt",
             language=user.language,
-            user=user,
-            link=f"{base_url}/password/reset/{token}",
+            user={"display_name": user.display_name},
+            link=f"{uow.settings.base_url}/password/reset/{token}",
             hours=RESET_TOKEN_HOURS,
         )
         await audit.record(None, "user.password_reset_requested", "user", user.id)
 
 
-async def reset_token_is_valid(token: str) -> bool:
-    return await _reset_row(token) is not None
+async def reset_token_is_valid(uow: UnitOfWork, token: str) -> bool:
+    return await _reset_row(uow, token) is not None
 
 
-async def _reset_row(token: str) -> PasswordResetToken | None:
+async def _reset_row(uow: UnitOfWork, token: str) -> PasswordResetToken | None:
     if not token or len(token) > 100:
         return None
     return await PasswordResetToken.objects().where(
         (PasswordResetToken.token_hash == hash_token(token))
         & (PasswordResetToken.used_at.is_null())
-        & (PasswordResetToken.expires_at > now())
+        & (PasswordResetToken.expires_at > uow.now())
     ).first()
 
 
-async def reset_password(token: str, new: str, confirm: str) -> User:
-    row = await _reset_row(token)
+async def reset_password(uow: UnitOfWork, token: str, new: str, confirm: str) -> User:
+    row = await _reset_row(uow, token)
     if row is None:
         raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
     validate_password(new, confirm, "new_password")
     hashed = await hash_password(new)
-    async with atomic():
-        used = await PasswordResetToken.update({PasswordResetToken.used_at: now()}).where(
+    async with uow.transaction():
+        used = await PasswordResetToken.update({PasswordResetToken.used_at: uow.now()}).where(
             (PasswordResetToken.id == row.id) & (PasswordResetToken.used_at.is_null())
         ).returning(PasswordResetToken.id)
         if not used:
             raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
         await User.update({User.password: hashed}).where(User.id == row.user)
-        await revoke_sessions(row.user)
+        await revoke_sessions(uow, row.user)
         await LoginAttempt.delete().where(
             LoginAttempt.email == (await User.select(User.email).where(User.id == row.user).first())["email"]
         )
@@ -343,49 +367,52 @@ async def reset_password(token: str, new: str, confirm: str) -> User:
 TOKEN_PREFIX = "wb_"
 
 
-async def create_api_token(actor: Actor | User, name: str) -> tuple[ApiToken, str]:
-    """A new token for that user: returns the row and the token, which is shown once."""
-    user = getattr(actor, "user", actor)
+async def create_api_token(uow: UnitOfWork, name: str, user: User | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user` (default: the acting user): returns the row and the token, which
+    is shown once."""
+    actor = uow.actor
+    user = user or actor.user
     name = (name or "").strip() or _("API token")
     if len(name) > 100:
         message = _("The name may have at most %(n)s characters.", n=100)
         raise ValidationFailed(message, {"name": message})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user=user.id, name=name, prefix=token[:10], token_hash=hash_token(token))
-    async with atomic():
+    async with uow.transaction():
         await row.save()
         await audit.record(actor, "api_token.created", "user", user.id, name=name, prefix=row.prefix)
     return row, token
 
 
-async def list_api_tokens(actor: Actor) -> list[ApiToken]:
-    return await ApiToken.objects().where(ApiToken.user == actor.user.id).order_by(ApiToken.id, ascending=False)
+async def list_api_tokens(uow: UnitOfWork) -> list[ApiToken]:
+    return await ApiToken.objects().where(ApiToken.user == uow.actor.user.id).order_by(ApiToken.id, ascending=False)
 
 
-async def revoke_api_token(actor: Actor, token_id: int) -> None:
+async def revoke_api_token(uow: UnitOfWork, token_id: int) -> None:
+    actor = uow.actor
     row = await ApiToken.objects().where(ApiToken.id == token_id).first()
     if row is None or (row.user != actor.user.id and not actor.is_platform_admin):
         raise NotFound(_("This token does not exist."))
-    async with atomic():
-        await ApiToken.update({ApiToken.revoked_at: now()}).where(
+    async with uow.transaction():
+        await ApiToken.update({ApiToken.revoked_at: uow.now()}).where(
             (ApiToken.id == token_id) & (ApiToken.revoked_at.is_null())
         )
         await audit.record(actor, "api_token.revoked", "user", row.user, name=row.name, prefix=row.prefix)
 
 
-async def revoke_api_tokens(user: User, name: str | None = None) -> int:
-    query = ApiToken.update({ApiToken.revoked_at: now()}).where(
+async def revoke_api_tokens(uow: UnitOfWork, user: User, name: str | None = None) -> int:
+    query = ApiToken.update({ApiToken.revoked_at: uow.now()}).where(
         (ApiToken.user == user.id) & (ApiToken.revoked_at.is_null())
     )
     if name:
         query = query.where(ApiToken.name == name)
-    async with atomic():
+    async with uow.transaction():
         revoked = await query.returning(ApiToken.id)
-        await audit.record(None, "api_token.revoked", "user", user.id, name=name or "*", count=len(revoked))
+        await audit.record(uow.actor, "api_token.revoked", "user", user.id, name=name or "*", count=len(revoked))
     return len(revoked)
 
 
-async def user_for_api_token(token: str) -> User | None:
+async def user_for_api_token(uow: UnitOfWork, token: str) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = await ApiToken.objects().where(
@@ -393,15 +420,17 @@ async def user_for_api_token(token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    moment = now()
+    moment = uow.now()
     if row.last_used_at is None or moment - row.last_used_at > timedelta(minutes=5):
-        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row.id)
+        async with uow.transaction():
+            await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row.id)
     return await User.objects().where((User.id == row.user) & (User.active == True)).first()  # noqa: E712
 
 
 # --- users and organisations -----------------------------------------------------------------
 
 async def create_user(
+    uow: UnitOfWork,
     email: str,
     password: str,
     role: Role | str,
@@ -410,7 +439,6 @@ async def create_user(
     first_name: str = "",
     last_name: str = "",
     language: str = "nl",
-    actor: Actor | None = None,
 ) -> User:
     """Creates an active user holding `role` (in that organisation, which must be of a kind the
     role belongs to)."""
@@ -430,7 +458,8 @@ async def create_user(
         message = _("A user with this e-mail address already exists.")
         raise ValidationFailed(message, {"email": message})
     hashed = await hash_password(password)
-    async with atomic():
+    actor = uow.actor
+    async with uow.transaction():
         user = User(
             username=email,
             email=email,
@@ -467,10 +496,11 @@ async def _organisation_for_role(role: Role, slug: str | None) -> Organisation |
     return organisation
 
 
-async def set_language(actor: Actor | None, language: str) -> str:
+async def set_language(uow: UnitOfWork, language: str) -> str:
     language = normalise_language(language)
-    if actor is not None:
-        await User.update({User.language: language}).where(User.id == actor.user.id)
+    if uow.actor is not None:
+        async with uow.transaction():
+            await User.update({User.language: language}).where(User.id == uow.actor.user.id)
     return language
 
 

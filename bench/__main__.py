@@ -6,13 +6,19 @@ set WERKBANK_DATABASE_URL to run them on PostgreSQL.
 - session lookup: recognising a logged-in user (cookie -> user -> roles) against the raw SQL
   that answers the same question;
 - search: the teacher's search (distance from the school, radius, category, free window) against
-  a hand-written SQL query for the same question with the same indexes."""
+  a hand-written SQL query for the same question with the same indexes;
+- booking (`python -m bench booking`, see bench/booking.py): statements per booking, create
+  latency against a raw guarded insert, and a week's availability, on SQLite and PostgreSQL.
+
+`python -m bench` runs all of them, `python -m bench demo` the first two, `python -m bench booking`
+the last."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -39,7 +45,7 @@ def report(name: str, measured: list[float], baseline: list[float]) -> None:
           f" | ratio p50 {p50 / b50:5.2f}  p95 {p95 / b95:5.2f}")
 
 
-async def bench_session_lookup(engine, rounds: int, scale: int) -> None:
+async def bench_session_lookup(wb, engine, rounds: int, scale: int) -> None:
     import demo
     from accounts import services
     from accounts.tables import User
@@ -47,12 +53,13 @@ async def bench_session_lookup(engine, rounds: int, scale: int) -> None:
 
     if True:
         user = await User.objects().where(User.email == demo.LOGINS[0].email).first()
-        token = await services.create_session(user)
+        token = await services.create_session(wb.unit_of_work(), user)
         token_hash = services.hash_token(token)
 
-        async def werkbank():
-            found = await services.user_for_session(token)
-            await services.load_actor(found, token)
+        async def werkbank():  # as a request does: one unit of work, one connection
+            async with wb.unit_of_work(read_only=True) as uow:
+                found = await services.user_for_session(uow, token)
+                await services.load_actor(found, token)
 
         async def raw_sql():
             await engine.run_ddl(
@@ -68,7 +75,7 @@ async def bench_session_lookup(engine, rounds: int, scale: int) -> None:
                await _time(raw_sql, rounds))
 
 
-async def bench_search(engine, rounds: int, scale: int) -> None:
+async def bench_search(wb, engine, rounds: int, scale: int) -> None:
     import math
     from datetime import datetime, timedelta
 
@@ -83,7 +90,7 @@ async def bench_search(engine, rounds: int, scale: int) -> None:
     start = datetime(monday.year, monday.month, monday.day, 13, 0, tzinfo=BRUSSELS)
     end = start + timedelta(hours=2)
     query = SearchQuery(near=gent, radius_km=60, category="welding", free_from=start, free_to=end)
-    count = (await search(query)).total
+    count = (await search(wb.unit_of_work(), query)).total
 
     lat, lon = gent
     k = math.cos(math.radians(lat))
@@ -106,7 +113,8 @@ async def bench_search(engine, rounds: int, scale: int) -> None:
     args = [lat - d_lat, lat + d_lat, lon - d_lon, lon + d_lon, end, start, start.weekday(), opens, closes]
 
     async def werkbank():
-        await search(query)
+        async with wb.unit_of_work(read_only=True) as uow:
+            await search(uow, query)
 
     async def raw_sql():
         await Resource.raw(baseline_sql, *args)
@@ -118,31 +126,66 @@ async def bench_search(engine, rounds: int, scale: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--scale", type=int, default=10)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking"])
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (demo: 300, booking: 200)")
+    parser.add_argument("--scale", type=int, default=10, help="demo data scale")
+    parser.add_argument("--count", type=int, default=20, help="booking: bookings whose statements are counted")
+    parser.add_argument("--engines", default="sqlite,postgresql", help="booking: sqlite, postgresql or both")
+    parser.add_argument("--verbose", action="store_true", help="booking: print the statements of one booking")
     args = parser.parse_args()
-    from accounts.tables import User
+    failed = False
+    if args.which in ("all", "demo"):
+        from accounts.tables import User
 
-    User._pbkdf2_iteration_count = 1_000  # demo users are made fast; lookups do not hash
-    asyncio.run(run(args.rounds, args.scale))
+        User._pbkdf2_iteration_count = 1_000  # demo users are made fast; lookups do not hash
+        if args.which == "demo":
+            asyncio.run(run(args.rounds or 300, args.scale))
+        else:
+            try:  # one failing benchmark does not keep the booking one from running
+                asyncio.run(run(args.rounds or 300, args.scale))
+            except Exception:  # noqa: BLE001
+                import traceback
+
+                traceback.print_exc()
+                failed = True
+    if args.which in ("all", "booking"):
+        from bench import booking
+
+        engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+        unknown = set(engines) - {"sqlite", "postgresql"}
+        if unknown:
+            parser.error(f"unknown engine(s): {', '.join(sorted(unknown))}")
+        booking.main(rounds=args.rounds or 200, count=args.count, engines=engines, verbose=args.verbose)
+    if failed:
+        raise SystemExit(1)
 
 
 async def run(rounds: int, scale: int) -> None:
     import demo
     from core import db
 
-    url = os.environ.get("WERKBANK_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    scratch = None if os.environ.get("WERKBANK_DATABASE_URL") else tempfile.mkdtemp(prefix="werkbank-bench-demo-")
+    url = os.environ.get("WERKBANK_DATABASE_URL") or f"sqlite:///{scratch}/bench.sqlite3"
     engine = db.engine_from_url(url)
-    await db.migrate(engine)
-    await db.start(engine)
     try:
-        if await demo.database_is_empty():
-            await demo.load(scale)
-        await bench_session_lookup(engine, rounds, scale)
-        await bench_search(engine, rounds, scale)
+        await db.migrate(engine)
+        await db.start(engine)
+        try:
+            from app import build_werkbank
+            from core.settings import Settings
+
+            wb = build_werkbank(Settings(environment="test", database_url=url, secret_key="b" * 40,
+                                         in_process_worker=False), engine)
+            if await demo.database_is_empty():
+                await demo.load(wb, scale)
+            await bench_session_lookup(wb, engine, rounds, scale)
+            await bench_search(wb, engine, rounds, scale)
+        finally:
+            await db.stop(engine)
     finally:
-        await db.stop(engine)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

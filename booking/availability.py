@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from booking.tables import HOLDING_STATUSES
 from core.i18n import BRUSSELS
 from inventory.availability import Span, subtract, wall_time
 from inventory.hours import Interval
 
-HOLDING = ("requested", "approved", "confirmed")
+HOLDING = HOLDING_STATUSES
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,16 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
 from accounts.auth import login_required
-from booking import recurrence, services
+from booking import queries, recurrence, services
 from booking.api import programme_id
 from booking.services import BookingConflict
 from booking.tables import Booking
 from core import audit
+from core.edge import Uow
 from core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from core.i18n import BRUSSELS
 from core.i18n import gettext as _
-from core.timeutil import from_local, now
+from core.timeutil import from_local
 from core.web import ObjectId, form_data, is_htmx, render
 from core.web import redirect as go
 from inventory.discovery import resource_page_context, week_of
@@ -58,41 +59,40 @@ class BookingController(Controller):
 
     # --- booking from the resource page -------------------------------------------------------
 
-    async def _resource_page(self, request: Request, resource_id: int, data: dict, status_code: int, **extra):
+    async def _resource_page(self, request: Request, uow: Uow, resource_id: int, data: dict, status_code: int,
+                             **extra):
         week = data.get("day") or None
-        context = await resource_page_context(request, resource_id, week, form=data, **extra)
+        context = await resource_page_context(request, uow, resource_id, week, form=data, **extra)
         return render(request, "inventory/resource.html", context, status_code=status_code)
 
     @post("/resources/{resource_id:int}/book", name="book")
-    async def book(self, request: Request, resource_id: ObjectId) -> Response:
-        actor = request.scope["user"]
+    async def book(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
         data = await form_data(request)
         try:
             start, end, group_size = _parse_form(data)
             programme = await programme_id(data.get("study_programme") or None)
             if data.get("repeat") in ("1", "2"):
-                return await self._series_preview(request, resource_id, data, start, end, group_size)
+                return await self._series_preview(request, uow, resource_id, data, start, end, group_size)
             if data.get("waitlist"):
-                await services.join_waitlist(actor, resource_id, start, end, group_size, programme, data.get("purpose", ""))
+                await services.join_waitlist(uow, resource_id, start, end, group_size, programme, data.get("purpose", ""))
                 return go(request, f"/resources/{resource_id}",
                           _("You are on the waitlist. If the time comes free, we mail you and hold it for you."))
-            booking = await services.request_booking(actor, resource_id, start, end, group_size, programme,
+            booking = await services.request_booking(uow, resource_id, start, end, group_size, programme,
                                                      data.get("purpose", ""))
         except BookingConflict as exc:
-            return await self._resource_page(request, resource_id, data, 409, error=str(exc),
+            return await self._resource_page(request, uow, resource_id, data, 409, error=str(exc),
                                              alternatives=exc.alternatives)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
-            return await self._resource_page(request, resource_id, data, exc.status_code, error=str(exc),
+            return await self._resource_page(request, uow, resource_id, data, exc.status_code, error=str(exc),
                                              fields=getattr(exc, "fields", {}))
         message = (_("Your request is sent. The owner answers before %(when)s.",
                      when=_short(booking.expires_at)) if booking.status == "requested"
                    else _("Your booking is confirmed."))
         return go(request, f"/bookings/{booking.id}", message)
 
-    async def _series_preview(self, request, resource_id, data, start, end, group_size) -> Response:
-        actor = request.scope["user"]
+    async def _series_preview(self, request, uow, resource_id, data, start, end, group_size) -> Response:
         try:
             until = date.fromisoformat(data.get("until", ""))
         except ValueError:
@@ -101,15 +101,14 @@ class BookingController(Controller):
         local_start, local_end = start.astimezone(BRUSSELS), end.astimezone(BRUSSELS)
         rule = recurrence.build_rrule(local_start.date(), int(data["repeat"]), until)
         spans = recurrence.expand(rule, local_start.date(), local_start.time(), local_end.time())
-        occurrences = await recurrence.preview(actor, resource_id, spans, group_size)
-        context = await resource_page_context(request, resource_id, data.get("day"), form=data)
+        occurrences = await recurrence.preview(uow, resource_id, spans, group_size)
+        context = await resource_page_context(request, uow, resource_id, data.get("day"), form=data)
         return render(request, "booking/series_preview.html", {
             **context, "occurrences": occurrences, "rule": rule,
             "free_count": sum(o.state == "free" for o in occurrences), "data": data})
 
     @post("/resources/{resource_id:int}/book-series", name="book_series")
-    async def book_series(self, request: Request, resource_id: ObjectId) -> Response:
-        actor = request.scope["user"]
+    async def book_series(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
         data = await form_data(request)
         try:
             start, end, group_size = _parse_form(data)
@@ -118,127 +117,144 @@ class BookingController(Controller):
             rule = recurrence.build_rrule(local_start.date(), int(data.get("repeat") or 1), until)
             spans = recurrence.expand(rule, local_start.date(), local_start.time(), local_end.time())
             series, booked, skipped = await recurrence.book_series(
-                actor, resource_id, rule, spans, group_size, await programme_id(data.get("study_programme") or None),
+                uow, resource_id, rule, spans, group_size, await programme_id(data.get("study_programme") or None),
                 data.get("purpose", ""), free_only=data.get("mode") != "all")
         except (DomainError, ValueError) as exc:
             if isinstance(exc, DomainError) and exc.status_code == 404:
                 raise
-            return await self._resource_page(request, resource_id, data, getattr(exc, "status_code", 422),
+            return await self._resource_page(request, uow, resource_id, data, getattr(exc, "status_code", 422),
                                              error=str(exc))
         return go(request, "/bookings", _("%(n)s occurrences booked; %(m)s skipped.", n=len(booked), m=len(skipped)))
 
     # --- my bookings --------------------------------------------------------------------------
 
     @get("/bookings", name="bookings")
-    async def my_bookings(self, request: Request, when: FromQuery[str] = "upcoming", status: FromQuery[str] = "",
-                          mine: FromQuery[str] = "") -> Response:
-        actor = request.scope["user"]
+    async def my_bookings(self, request: Request, uow: Uow, when: FromQuery[str] = "upcoming",
+                          status: FromQuery[str] = "", mine: FromQuery[str] = "") -> Response:
         when = "past" if when == "past" else "upcoming"
-        rows = await services.school_bookings(actor, mine_only=mine == "1", when=when,
-                                              status=status if status in Booking.Status._value2member_map_ else None)
+        rows = await queries.visible_bookings(uow, queries.BookingFilter(
+            mine_only=mine == "1", when=when, status=status if status in Booking.Status._value2member_map_ else None))
+        waiting = await queries.waitlist(uow, mine_only=mine == "1") if when == "upcoming" else []
         return render(request, "booking/list.html", {"rows": rows, "when": when, "status": status, "mine": mine,
-                                                     "statuses": list(Booking.Status)}, block="rows")
+                                                     "statuses": list(Booking.Status), "waitlist": waiting},
+                      block="rows")
+
+    @post("/waitlist/{entry_id:int}/leave", name="waitlist_leave")
+    async def leave_waitlist(self, request: Request, uow: Uow, entry_id: ObjectId) -> Response:
+        await services.leave_waitlist(uow, entry_id)
+        return go(request, "/bookings", _("You left the waitlist."))
 
     @get("/bookings/{booking_id:int}", name="booking")
-    async def detail(self, request: Request, booking_id: ObjectId) -> Response:
-        return await self._detail(request, booking_id)
+    async def detail(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        return await self._detail(request, uow, booking_id)
 
-    async def _detail(self, request: Request, booking_id: int, status_code: int = 200, **extra) -> Response:
-        actor = request.scope["user"]
-        current = await services.view(actor, booking_id)
-        owner = current.facility.owner
+    async def _detail(self, request: Request, uow: Uow, booking_id: int, status_code: int = 200,
+                      **extra) -> Response:
+        actor, moment = uow.actor, uow.now()
+        current = await services.view(uow, booking_id)
+        owner = current.owner_id
         b = current.booking
         return render(request, "booking/detail.html", {
             "v": current, "b": b, "history": await audit.history("booking", booking_id),
-            "can_cancel": services.can_cancel(actor, b, owner), "can_approve": services.can_approve(actor, b, owner),
-            "can_complete": services.can_complete(actor, b, owner), "can_accept": services.can_accept_offer(actor, b),
-            "is_owner": services.is_owner_staff(actor, owner) or actor.is_platform_admin,
-            "fee_now": services.cancellation_fee(b, current.resource, now()), **extra,
+            "can_cancel": services.can_cancel(actor, b, owner, moment),
+            "can_approve": services.can_approve(actor, b, owner),
+            "can_complete": services.can_complete(actor, b, owner, moment),
+            "can_accept": services.can_accept_offer(actor, b, moment),
+            "is_owner": services.can_decide(actor, owner),
+            "fee_now": services.cancellation_fee(b, current.resource, moment), **extra,
         }, status_code=status_code)
 
-    async def _act(self, request: Request, booking_id: int, action, message: str) -> Response:
+    async def _act(self, request: Request, uow: Uow, booking_id: int, action, message: str) -> Response:
         """Runs a transition; answers with the inbox row when htmx swaps one, else the page."""
         in_inbox = is_htmx(request) and request.headers.get("hx-target", "").startswith("request-")
         try:
-            await action()
+            result = await action()
         except (ValidationFailed, Conflict, NotAllowed) as exc:
             if in_inbox:
-                return await self._inbox_row(request, booking_id, error=str(exc), status_code=200)
-            return await self._detail(request, booking_id, status_code=exc.status_code, error=str(exc))
+                return await self._inbox_row(request, uow, booking_id, error=str(exc), status_code=200)
+            return await self._detail(request, uow, booking_id, status_code=exc.status_code, error=str(exc))
+        if callable(message):
+            message = message(result)
         if in_inbox:
-            return await self._inbox_row(request, booking_id, message=message)
+            return await self._inbox_row(request, uow, booking_id, message=message)
         return go(request, f"/bookings/{booking_id}", message)
 
     @post("/bookings/{booking_id:int}/approve", name="booking_approve")
-    async def approve(self, request: Request, booking_id: ObjectId) -> Response:
-        return await self._act(request, booking_id, lambda: services.approve(request.scope["user"], booking_id),
+    async def approve(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        return await self._act(request, uow, booking_id, lambda: services.approve(uow, booking_id),
                                _("The request is approved; the school gets a mail."))
 
     @post("/bookings/{booking_id:int}/decline", name="booking_decline")
-    async def decline(self, request: Request, booking_id: ObjectId) -> Response:
+    async def decline(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
         data = await form_data(request)
-        return await self._act(request, booking_id,
-                               lambda: services.decline(request.scope["user"], booking_id, data.get("reason", "")),
+        return await self._act(request, uow, booking_id,
+                               lambda: services.decline(uow, booking_id, data.get("reason", "")),
                                _("The request is declined; the school gets a mail."))
 
     @post("/bookings/{booking_id:int}/cancel", name="booking_cancel")
-    async def cancel(self, request: Request, booking_id: ObjectId) -> Response:
+    async def cancel(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
         data = await form_data(request)
-        actor = request.scope["user"]
         if data.get("scope") == "following":
-            action = lambda: recurrence.cancel_series(actor, booking_id, data.get("reason", ""))  # noqa: E731
+            action = lambda: recurrence.cancel_series(uow, booking_id, data.get("reason", ""))  # noqa: E731
         else:
-            action = lambda: services.cancel(actor, booking_id, data.get("reason", ""))  # noqa: E731
-        return await self._act(request, booking_id, action, _("The booking is cancelled."))
+            action = lambda: services.cancel(uow, booking_id, data.get("reason", ""))  # noqa: E731
+
+        def message(result) -> str:
+            count = len(result) if isinstance(result, list) else 1
+            if count == 1:
+                return _("The booking is cancelled.")
+            return _("%(n)s bookings of the series are cancelled.", n=count)
+
+        return await self._act(request, uow, booking_id, action, message)
 
     @post("/bookings/{booking_id:int}/complete", name="booking_complete")
-    async def complete(self, request: Request, booking_id: ObjectId) -> Response:
+    async def complete(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
         data = await form_data(request)
         try:
             pupils = int(data.get("pupils_attended", ""))
         except ValueError:
             pupils = 0
-        return await self._act(request, booking_id,
-                               lambda: services.complete(request.scope["user"], booking_id, pupils),
+        return await self._act(request, uow, booking_id, lambda: services.complete(uow, booking_id, pupils),
                                _("Marked as done. Thank you."))
 
     @post("/bookings/{booking_id:int}/no-show", name="booking_no_show")
-    async def no_show(self, request: Request, booking_id: ObjectId) -> Response:
-        return await self._act(request, booking_id, lambda: services.mark_no_show(request.scope["user"], booking_id),
+    async def no_show(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        return await self._act(request, uow, booking_id, lambda: services.mark_no_show(uow, booking_id),
                                _("Marked as a no-show."))
 
     @post("/bookings/{booking_id:int}/accept", name="booking_accept")
-    async def accept(self, request: Request, booking_id: ObjectId) -> Response:
-        return await self._act(request, booking_id, lambda: services.accept_offer(request.scope["user"], booking_id),
+    async def accept(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        return await self._act(request, uow, booking_id, lambda: services.accept_offer(uow, booking_id),
                                _("You took the place."))
 
     # --- the owner's inbox and calendars -------------------------------------------------------
 
     @get("/bookings/inbox", name="booking_inbox")
-    async def inbox(self, request: Request) -> Response:
-        actor = request.scope["user"]
-        return render(request, "booking/inbox.html", {"rows": await services.owner_inbox(actor)})
+    async def inbox(self, request: Request, uow: Uow) -> Response:
+        return render(request, "booking/inbox.html", {"rows": await queries.owner_inbox(uow)})
 
-    async def _inbox_row(self, request: Request, booking_id: int, status_code: int = 200, **extra) -> Response:
-        current = await services.view(request.scope["user"], booking_id)
+    async def _inbox_row(self, request: Request, uow: Uow, booking_id: int, status_code: int = 200, **extra) -> Response:
+        current = await services.view(uow, booking_id)
         return render(request, "booking/_inbox_row.html", {"v": current, "b": current.booking, **extra},
                       status_code=status_code)
 
     @get("/calendar/facilities/{facility_id:int}", name="calendar_facility")
-    async def facility_calendar(self, request: Request, facility_id: ObjectId, week: FromQuery[str | None] = None) -> Response:
-        return await self._calendar(request, week, facility_id=facility_id)
+    async def facility_calendar(self, request: Request, uow: Uow, facility_id: ObjectId,
+                                week: FromQuery[str | None] = None) -> Response:
+        return await self._calendar(request, uow, week, facility_id=facility_id)
 
     @get("/calendar/resources/{resource_id:int}", name="calendar_resource")
-    async def resource_calendar(self, request: Request, resource_id: ObjectId, week: FromQuery[str | None] = None) -> Response:
-        return await self._calendar(request, week, resource_id=resource_id)
+    async def resource_calendar(self, request: Request, uow: Uow, resource_id: ObjectId,
+                                week: FromQuery[str | None] = None) -> Response:
+        return await self._calendar(request, uow, week, resource_id=resource_id)
 
-    async def _calendar(self, request: Request, week: str | None, facility_id: int | None = None,
+    async def _calendar(self, request: Request, uow: Uow, week: str | None, facility_id: int | None = None,
                         resource_id: int | None = None) -> Response:
-        today = now().astimezone(BRUSSELS).date()
+        today = uow.now().astimezone(BRUSSELS).date()
         first = week_of(week, today)
         start = from_local(datetime.combine(first, time(0)))
         end = from_local(datetime.combine(first + timedelta(days=7), time(0)))
-        rows = await services.calendar(request.scope["user"], facility_id=facility_id, resource_id=resource_id,
+        rows = await queries.calendar(uow, facility_id=facility_id, resource_id=resource_id,
                                        start=start, end=end)
         if resource_id is not None:
             resource = await Resource.objects().where(Resource.id == resource_id).first()

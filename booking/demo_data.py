@@ -12,7 +12,6 @@ from booking import rules
 from booking.tables import Booking
 from core.i18n import BRUSSELS
 from core.tables import AuditEntry
-from core.timeutil import now
 from inventory.tables import Facility, Resource
 
 SLOTS = [(time(8, 30), time(12, 0)), (time(13, 0), time(15, 30))]
@@ -46,11 +45,11 @@ async def _teachers_per_school(password: str) -> dict[int, int]:
     return teachers
 
 
-async def load(password: str, weeks_ahead: int = 6) -> int:
+async def load(uow, password: str, weeks_ahead: int = 6) -> int:
     random.seed(20261128)  # the same demo every time
     teachers = await _teachers_per_school(password)
     schools = list(teachers)
-    moment = now()
+    moment = uow.now()
     today = moment.astimezone(BRUSSELS).date()
     first = school_year_start(today)
     last = today + timedelta(weeks=weeks_ahead)

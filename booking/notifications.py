@@ -1,78 +1,22 @@
-"""Mails about bookings, one template each, in the recipient's language, through the outbox
-(queued in the transaction of the change, sent after commit)."""
+"""Mails about bookings, one template each, in the recipient's language. Subscribers to the
+booking events queue them inside the change's transaction (one query for the recipients, one
+INSERT for the mails); the outbox job renders them after commit with `load_mail_context`. A
+series is one mail for the owner and one for the teacher, not one per date; so is a partial
+cancellation of a series."""
 
 from __future__ import annotations
 
-from accounts.tables import Membership, User
+from booking import events
 from booking.tables import Booking
 from core.i18n import lazy_gettext as _l
-from core.mail import queue_mail
+from core.mail import Mail, queue
+from core.uow import UnitOfWork
 from inventory.tables import Facility, Resource
 
-
-async def _context(booking: Booking) -> dict:
-    resource = await Resource.objects().where(Resource.id == booking.resource).first()
-    facility = await Facility.objects().where(Facility.id == resource.facility).first()
-    teacher = await User.objects().where(User.id == booking.teacher).first()
-    return {"booking": booking, "resource": resource, "facility": facility, "teacher": teacher}
+TEACHER, OWNER = "teacher", "owner"
 
 
-async def _owner_staff(owner_id: int) -> list[User]:
-    ids = [r["user"] for r in await Membership.select(Membership.user).where(
-        (Membership.organisation == owner_id) & (Membership.role == Membership.Role.owner_staff))]
-    return await User.objects().where(User.id.is_in(ids) & (User.active == True)) if ids else []  # noqa: E712
-
-
-async def _to_teacher(booking: Booking, subject, template: str, base_url: str, **extra) -> None:
-    context = await _context(booking)
-    teacher = context["teacher"]
-    await queue_mail(teacher.email, subject, template, language=teacher.language,
-                     link=f"{base_url}/bookings/{booking.id}", **context, **extra)
-
-
-async def notify_booking_requested(booking: Booking, base_url: str) -> None:
-    """To the owner's staff: a request waits for them (or, without approval, a booking came in)."""
-    context = await _context(booking)
-    subject = _l("New request for %(resource)s") if booking.status == "requested" else _l("New booking for %(resource)s")
-    for person in await _owner_staff(context["facility"].owner):
-        await queue_mail(person.email, _LazyFormat(subject, resource=context["resource"].name),
-                         "booking/mail/requested.txt", language=person.language,
-                         link=f"{base_url}/bookings/{booking.id}", inbox=f"{base_url}/bookings/inbox", **context)
-
-
-async def notify_booking_approved(booking: Booking, base_url: str) -> None:
-    await _to_teacher(booking, _l("Your booking is confirmed"), "booking/mail/approved.txt", base_url)
-
-
-async def notify_booking_declined(booking: Booking, base_url: str) -> None:
-    await _to_teacher(booking, _l("Your request was declined"), "booking/mail/declined.txt", base_url)
-
-
-async def notify_booking_expired(booking: Booking, base_url: str) -> None:
-    await _to_teacher(booking, _l("Your request expired"), "booking/mail/expired.txt", base_url)
-
-
-async def notify_booking_cancelled(booking: Booking, base_url: str, by_owner: bool) -> None:
-    await _to_teacher(booking, _l("Your booking is cancelled"), "booking/mail/cancelled.txt", base_url,
-                      by_owner=by_owner)
-    if not by_owner:
-        context = await _context(booking)
-        for person in await _owner_staff(context["facility"].owner):
-            await queue_mail(person.email, _LazyFormat(_l("Booking cancelled: %(resource)s"),
-                                                       resource=context["resource"].name),
-                             "booking/mail/cancelled_owner.txt", language=person.language,
-                             link=f"{base_url}/bookings/{booking.id}", **context)
-
-
-async def notify_booking_reminder(booking: Booking, base_url: str) -> None:
-    await _to_teacher(booking, _l("Reminder: your booking in two days"), "booking/mail/reminder.txt", base_url)
-
-
-async def notify_waitlist_offer(booking: Booking, base_url: str) -> None:
-    await _to_teacher(booking, _l("A place came free for you"), "booking/mail/waitlist_offer.txt", base_url)
-
-
-class _LazyFormat:
+class _Subject:
     """A lazy subject with values, formatted in the recipient's language."""
 
     def __init__(self, message, **values):
@@ -80,3 +24,145 @@ class _LazyFormat:
 
     def __str__(self) -> str:
         return str(self.message) % self.values
+
+
+async def _recipients(owner_id: int, teacher_id: int, resource_id: int) -> tuple[list[dict], dict | None, str]:
+    """In one query: the owner's active staff, the teacher, and the resource's name."""
+    rows = await Booking.raw(
+        "SELECT u.id, u.email, u.language, m.role, m.organisation, r.name AS resource_name "
+        "FROM membership m JOIN account_user u ON u.id = m.\"user\" JOIN resource r ON r.id = {} "
+        "WHERE u.active = {} AND ((m.organisation = {} AND m.role = 'owner_staff') OR u.id = {})",
+        resource_id, True, owner_id, teacher_id)
+    staff, teacher, seen = [], None, set()
+    for row in rows:
+        if row["id"] == teacher_id and teacher is None:
+            teacher = row
+        if row["organisation"] == owner_id and row["role"] == "owner_staff" and row["id"] not in seen:
+            seen.add(row["id"])
+            staff.append(row)
+    resource_name = rows[0]["resource_name"] if rows else ""
+    return staff, teacher, resource_name
+
+
+def _mail(person: dict, subject, template: str, **context) -> Mail:
+    return Mail(person["email"], subject, template, person["language"] or "nl", context, loader="booking")
+
+
+async def _send(uow: UnitOfWork, event, *, owner: tuple | None = None, teacher: tuple | None = None,
+                **context) -> None:
+    """`owner`/`teacher`: (subject, template) for that side, or None."""
+    staff, person, resource_name = await _recipients(event.owner_id, event.teacher_id, event.resource_id)
+    mails = []
+    if owner is not None:
+        subject, template = owner
+        mails += [_mail(p, _Subject(subject, resource=resource_name), template, audience=OWNER, **context)
+                  for p in staff]
+    if teacher is not None and person is not None:
+        subject, template = teacher
+        mails.append(_mail(person, _Subject(subject, resource=resource_name), template, audience=TEACHER, **context))
+    await queue(uow, mails)
+
+
+async def on_requested(uow: UnitOfWork, event: events.BookingRequested) -> None:
+    if event.series_id is not None:
+        return  # the series sends one mail (on_series_requested)
+    confirmed = event.status == Booking.Status.confirmed
+    owner_subject = _l("New booking for %(resource)s") if confirmed else _l("New request for %(resource)s")
+    await _send(uow, event, owner=(owner_subject, "booking/mail/requested.txt"),
+                teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt") if confirmed else None,
+                booking_id=event.booking_id)
+
+
+async def on_approved(uow: UnitOfWork, event: events.BookingApproved) -> None:
+    if event.status == Booking.Status.confirmed:  # an approved one that waits for payment: payments tells
+        await _send(uow, event, teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt"),
+                    booking_id=event.booking_id)
+
+
+async def on_confirmed(uow: UnitOfWork, event: events.BookingConfirmed) -> None:
+    await _send(uow, event, teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt"),
+                booking_id=event.booking_id)
+
+
+async def on_declined(uow: UnitOfWork, event: events.BookingDeclined) -> None:
+    await _send(uow, event, teacher=(_l("Your request was declined"), "booking/mail/declined.txt"),
+                booking_id=event.booking_id)
+
+
+async def on_expired(uow: UnitOfWork, event: events.BookingExpired) -> None:
+    if not event.waitlist_offer:
+        await _send(uow, event, teacher=(_l("Your request expired"), "booking/mail/expired.txt"),
+                    booking_id=event.booking_id)
+
+
+async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
+    if event.part_of_series:
+        return  # one mail for the whole cancellation (on_series_cancelled)
+    await _send(uow, event, teacher=(_l("Your booking is cancelled"), "booking/mail/cancelled.txt"),
+                owner=None if event.by_owner else (_l("Booking cancelled: %(resource)s"),
+                                                   "booking/mail/cancelled_owner.txt"),
+                booking_id=event.booking_id, by_owner=event.by_owner)
+
+
+async def on_waitlist_offer(uow: UnitOfWork, event: events.WaitlistOffered) -> None:
+    await _send(uow, event, teacher=(_l("A place came free for you"), "booking/mail/waitlist_offer.txt"),
+                booking_id=event.booking_id)
+
+
+async def on_series_requested(uow: UnitOfWork, event: events.SeriesRequested) -> None:
+    confirmed = event.status == Booking.Status.confirmed
+    owner_subject = (_l("New series of bookings for %(resource)s") if confirmed
+                     else _l("New series of requests for %(resource)s"))
+    await _send(uow, event, owner=(owner_subject, "booking/mail/series_requested.txt"),
+                teacher=(_l("Your series is confirmed"), "booking/mail/series_confirmed.txt") if confirmed else None,
+                booking_ids=list(event.booking_ids))
+
+
+async def on_series_cancelled(uow: UnitOfWork, event: events.SeriesCancelled) -> None:
+    await _send(uow, event, teacher=(_l("Dates of your series are cancelled"), "booking/mail/series_cancelled.txt"),
+                owner=None if event.by_owner else (_l("Dates cancelled: %(resource)s"),
+                                                   "booking/mail/series_cancelled_owner.txt"),
+                booking_ids=list(event.booking_ids), by_owner=event.by_owner)
+
+
+async def queue_reminders(uow: UnitOfWork, booking_ids: list[int]) -> None:
+    if not booking_ids:
+        return
+    rows = await Booking.select(Booking.id, Booking.teacher.email, Booking.teacher.language).where(
+        Booking.id.is_in(booking_ids) & (Booking.teacher.active == True))  # noqa: E712
+    await queue(uow, [Mail(row["teacher.email"], _l("Reminder: your booking in two days"), "booking/mail/reminder.txt",
+                           row["teacher.language"] or "nl", {"booking_id": row["id"], "audience": TEACHER},
+                           loader="booking") for row in rows])
+
+
+def subscribe(app) -> None:
+    for event_type, handler in (
+        (events.BookingRequested, on_requested), (events.BookingApproved, on_approved),
+        (events.BookingConfirmed, on_confirmed), (events.BookingDeclined, on_declined),
+        (events.BookingExpired, on_expired), (events.BookingCancelled, on_cancelled),
+        (events.WaitlistOffered, on_waitlist_offer), (events.SeriesRequested, on_series_requested),
+        (events.SeriesCancelled, on_series_cancelled),
+    ):
+        app.subscribe(event_type, handler)
+
+
+# --- rendering, after commit -----------------------------------------------------------------
+
+async def load_mail_context(uow: UnitOfWork, data: dict) -> dict:
+    """What the booking mail templates show, read when the outbox renders them."""
+    from accounts.tables import User
+
+    ids = data.get("booking_ids") or [data["booking_id"]]
+    bookings = await Booking.objects().where(Booking.id.is_in(ids)).order_by(Booking.start)
+    if not bookings:
+        raise LookupError(f"bookings {ids} are gone")
+    first = bookings[0]
+    resource = await Resource.objects().where(Resource.id == first.resource).first()
+    facility = await Facility.objects().where(Facility.id == resource.facility).first()
+    teacher = await User.objects().where(User.id == first.teacher).first()
+    base = uow.settings.base_url
+    return {
+        "booking": first, "bookings": bookings, "resource": resource, "facility": facility, "teacher": teacher,
+        "link": f"{base}/bookings/{first.id}", "inbox": f"{base}/bookings/inbox",
+        "bookings_link": f"{base}/bookings", "by_owner": data.get("by_owner", False),
+    }

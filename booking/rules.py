@@ -5,19 +5,19 @@ Prices and the alternative cost, and the nearest free alternatives when a time i
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from booking import availability
-from booking.availability import HOLDING, Hold
-from booking.tables import Booking, BusyBlock
+from booking.availability import Hold
+from booking.tables import Booking, holding_sql
 from core.errors import ValidationFailed
 from core.i18n import BRUSSELS, format_datetime, format_time
 from core.i18n import gettext as _
-from core.timeutil import now
 from inventory import services as inventory
 from inventory.hours import Interval
-from inventory.tables import Closure, OpeningHours, Resource
+from inventory.tables import OpeningHours, Resource
 
 ALTERNATIVE_STEP = timedelta(minutes=30)
 ALTERNATIVE_HORIZON = timedelta(days=21)
@@ -26,7 +26,7 @@ WEEKDAY_NAMES_NL = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "z
 
 @dataclass
 class ResourceTimes:
-    """What is needed to judge times of one resource in a window."""
+    """What is needed to judge times of one resource in a window (read once, in two queries)."""
 
     resource: Resource
     week: dict[int, list[Interval]]
@@ -36,6 +36,7 @@ class ResourceTimes:
     start: datetime
     end: datetime
     hold_ids: list[int] = field(default_factory=list)
+    overdue_ids: set[int] = field(default_factory=set)  # requests past their answer time, not yet expired
 
     @property
     def buffer(self) -> timedelta:
@@ -45,34 +46,83 @@ class ResourceTimes:
         holds = [h for h, i in zip(self.holds, self.hold_ids, strict=True) if not ignore or i not in ignore]
         return availability.free_spans(self.week, self.closures, self.busy, holds, self.start, self.end, self.buffer)
 
+    def overdue_in(self, start: datetime, end: datetime) -> list[int]:
+        """Overdue requests whose hold meets [start, end): they expire before the time is booked."""
+        gap = self.buffer
+        return [i for h, i in zip(self.holds, self.hold_ids, strict=True)
+                if i in self.overdue_ids and h.start - max(gap, h.buffer) < end and h.end + max(gap, h.buffer) > start]
 
-async def load_times(resource: Resource, start: datetime, end: datetime) -> ResourceTimes:
+    def drop(self, ids: set[int]) -> None:
+        """Forget these holds (they were expired)."""
+        keep = [k for k, i in enumerate(self.hold_ids) if i not in ids]
+        self.holds = [self.holds[k] for k in keep]
+        self.hold_ids = [self.hold_ids[k] for k in keep]
+        self.overdue_ids -= ids
+
+    def add(self, booking_id: int, start: datetime, end: datetime, buffer: timedelta) -> None:
+        """A hold made in this transaction (the next occurrence of a series must see it)."""
+        self.holds.append(Hold(start, end, buffer))
+        self.hold_ids.append(booking_id)
+
+
+def _moment(value) -> datetime:
+    if isinstance(value, str):  # SQLite returns raw timestamps as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+async def load_times(resource: Resource, start: datetime, end: datetime, now: datetime | None = None) -> ResourceTimes:
+    """The opening hours (one query) and, in [start, end) with a day's margin, the closures, busy
+    blocks and holding bookings (one query). With `now`, requests past their answer time are
+    marked overdue (they hold until the expiry job or a booking expires them)."""
     week: dict[int, list[Interval]] = {}
-    for row in await OpeningHours.objects().where(OpeningHours.resource == resource.id).order_by(OpeningHours.opens):
-        week.setdefault(row.weekday, []).append((row.opens, row.closes))
+    for row in await OpeningHours.select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes).where(
+            OpeningHours.resource == resource.id).order_by(OpeningHours.opens):
+        week.setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
     margin = timedelta(days=1)
-    closures = [(c["starts_at"], c["ends_at"]) for c in await Closure.select(Closure.starts_at, Closure.ends_at).where(
-        (Closure.resource == resource.id) & (Closure.starts_at < end + margin) & (Closure.ends_at > start - margin))]
-    busy = [(b["start"], b["end"]) for b in await BusyBlock.select(BusyBlock.start, BusyBlock.end).where(
-        (BusyBlock.resource == resource.id) & (BusyBlock.start < end + margin) & (BusyBlock.end > start - margin))]
-    rows = await Booking.select(Booking.id, Booking.start, Booking.end, Booking.hold_end).where(
-        (Booking.resource == resource.id) & Booking.status.is_in(list(HOLDING))
-        & (Booking.start < end + margin) & (Booking.hold_end > start - margin))
-    holds = [Hold(r["start"], r["end"], r["hold_end"] - r["end"]) for r in rows]
-    return ResourceTimes(resource, week, closures, busy, holds, start, end, [r["id"] for r in rows])
+    low, high = start - margin, end + margin
+    rows = await Booking.raw(
+        "SELECT 'c' AS kind, 0 AS id, starts_at AS a, ends_at AS b, ends_at AS c FROM closure "
+        "WHERE resource = {} AND starts_at < {} AND ends_at > {} "
+        "UNION ALL SELECT 'b', 0, \"start\", \"end\", \"end\" FROM busy_block "
+        "WHERE resource = {} AND \"start\" < {} AND \"end\" > {} "
+        "UNION ALL SELECT CASE WHEN status = 'requested' AND expires_at <= {} THEN 'o' ELSE 'h' END, id, "
+        "\"start\", \"end\", hold_end FROM booking bk "
+        f"WHERE resource = {{}} AND {holding_sql('bk')} AND \"start\" < {{}} AND hold_end > {{}}",
+        resource.id, high, low, resource.id, high, low, now or datetime.max.replace(tzinfo=timezone.utc),
+        resource.id, high, low)
+    closures, busy, holds, hold_ids, overdue = [], [], [], [], set()
+    for row in rows:
+        a, b = _moment(row["a"]), _moment(row["b"])
+        if row["kind"] == "c":
+            closures.append((a, b))
+        elif row["kind"] == "b":
+            busy.append((a, b))
+        else:
+            holds.append(Hold(a, b, _moment(row["c"]) - b))
+            hold_ids.append(row["id"])
+            if row["kind"] == "o":
+                overdue.add(row["id"])
+    return ResourceTimes(resource, week, sorted(closures), sorted(busy), holds, start, end, hold_ids, overdue)
+
+
+QualificationCheck = Callable[[date], Awaitable[bool]]
 
 
 def _violation(field_name: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, {field_name: message}, rule=field_name)
 
 
-async def check_rules(resource: Resource, start: datetime, end: datetime, group_size: int, teacher_id: int,
-                      *, at: datetime | None = None) -> None:
+async def check_rules(resource: Resource, times: ResourceTimes, start: datetime, end: datetime, group_size: int,
+                      teacher_id: int, *, at: datetime, qualified: QualificationCheck | None = None) -> None:
     """Raises ValidationFailed (422) naming the first rule the wanted time breaks and what would
-    work. Does not look at other bookings (that is a conflict, 409)."""
-    moment = at or now()
+    work. Does not look at other bookings (that is a conflict, 409). `times` must cover
+    [start, end)."""
+    moment = at
     if end <= start:
         raise _violation("end", _("The end must come after the start."))
+    if start.second or start.microsecond or end.second or end.microsecond:
+        raise _violation("start", _("Book in whole minutes (for example 08:30)."))
     minutes = (end - start).total_seconds() / 60
     if minutes < resource.min_duration_minutes:
         raise _violation("end", _("Book at least %(n)s minutes.", n=resource.min_duration_minutes))
@@ -90,15 +140,14 @@ async def check_rules(resource: Resource, start: datetime, end: datetime, group_
         raise _violation("group_size", _("At most %(n)s pupils fit; split the group or choose a larger resource.",
                                          n=resource.capacity))
     if resource.required_qualification:
-        if not await inventory.is_qualified(teacher_id, resource.required_qualification,
-                                            start.astimezone(BRUSSELS).date()):
+        check = qualified or (lambda day: inventory.is_qualified(teacher_id, resource.required_qualification, day))
+        if not await check(start.astimezone(BRUSSELS).date()):
             from inventory.tables import Qualification
 
             q = await Qualification.select(Qualification.name).where(
                 Qualification.id == resource.required_qualification).first()
             raise _violation("qualification", _(
                 "You need the qualification '%(name)s' first; ask the owner for a session.", name=q["name"]))
-    times = await load_times(resource, start, end)
     opened = availability.opening_spans(times.week, start - timedelta(days=1), end + timedelta(days=1))
     if not availability.fits(opened, start, end):
         raise _violation("start", _opening_message(times.week, start))
@@ -127,11 +176,11 @@ def conflicts(times: ResourceTimes, start: datetime, end: datetime, ignore: set[
     return not availability.fits(times.free(ignore), start, end)
 
 
-async def alternatives(resource: Resource, start: datetime, end: datetime, count: int = 3,
-                       at: datetime | None = None) -> list[tuple[datetime, datetime]]:
+async def alternatives(resource: Resource, start: datetime, end: datetime, *, at: datetime,
+                       count: int = 3) -> list[tuple[datetime, datetime]]:
     """The `count` free times of the same length nearest to the wanted start (before or after),
     within the resource's rules."""
-    moment = at or now()
+    moment = at
     duration = end - start
     earliest = max(moment + timedelta(hours=resource.min_notice_hours), start - ALTERNATIVE_HORIZON)
     latest = min(moment + timedelta(days=resource.max_advance_days), start + ALTERNATIVE_HORIZON)
@@ -178,16 +227,40 @@ def describe(span: tuple[datetime, datetime]) -> str:
     return f"{format_datetime(a, 'short')}-{format_time(b)}"
 
 
-def search_condition(start: datetime, end: datetime) -> tuple[str, list]:
-    """For inventory's "free between" search: no holding booking and no busy block overlaps."""
-    sql = ("NOT EXISTS (SELECT 1 FROM booking b WHERE b.resource = r.id "
-           "AND b.status IN ('requested', 'approved', 'confirmed') AND b.\"start\" < {} AND b.hold_end > {}) "
-           "AND NOT EXISTS (SELECT 1 FROM busy_block bb WHERE bb.resource = r.id "
-           "AND bb.\"start\" < {} AND bb.\"end\" > {})")
-    return sql, [end, start, end, start]
+# --- what inventory's search and resource page ask of booking (hooks, see booking/plugin.py) ---
+
+def search_condition(engine_type: str, start: datetime, end: datetime, now: datetime) -> tuple[str, list]:
+    """For inventory's "free between" search, the SQL that holds when `r` could be booked for the
+    whole of [start, end): the same judgement as check_rules and conflicts (holding bookings with
+    the larger of their own and the resource's buffer on both sides, busy blocks, notice,
+    advance and duration); a property test holds the two together."""
+    until = (start - now).total_seconds()
+    duration = (end - start).total_seconds()
+    max_buffer = timedelta(days=1)  # the largest buffer a resource may have: a cheap indexed window first
+    if engine_type == "postgres":
+        def secs(column: str) -> str:
+            return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    else:
+        def secs(column: str) -> str:
+            return f"CAST(strftime('%s', {column}) AS INTEGER)"
+    f, t = math.floor(start.timestamp()), math.ceil(end.timestamp())
+    buffer = "r.buffer_minutes * 60"
+    b_start, b_end, b_hold = secs('b."start"'), secs('b."end"'), secs("b.hold_end")
+    sql = (
+        f"r.min_notice_hours * 3600 <= {math.floor(until)} AND r.max_advance_days * 86400 >= {math.ceil(until)} "
+        f"AND r.min_duration_minutes * 60 <= {math.floor(duration)} "
+        f"AND r.max_duration_minutes * 60 >= {math.ceil(duration)} "
+        "AND NOT EXISTS (SELECT 1 FROM booking b WHERE b.resource = r.id "
+        f"AND {holding_sql('b')} AND b.\"start\" < {{}} AND b.hold_end > {{}} "
+        f"AND ({b_hold} > {f} OR {b_end} + {buffer} > {f}) "
+        f"AND ({b_start} < {t} + ({b_hold} - {b_end}) OR {b_start} - {buffer} < {t})) "
+        "AND NOT EXISTS (SELECT 1 FROM busy_block bb WHERE bb.resource = r.id "
+        "AND bb.\"start\" < {} AND bb.\"end\" > {})"
+    )
+    return sql, [end + max_buffer, start - max_buffer, end, start]
 
 
-async def taken_time(resource: Resource, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+async def taken_time(uow, resource: Resource, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """For the resource page: busy blocks and holding bookings with buffers in [start, end)."""
     times = await load_times(resource, start, end)
     spans = list(times.busy)

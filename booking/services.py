@@ -1,43 +1,41 @@
 """Booking rules and life: request (checked against every rule, never double-booked), approve,
-decline, cancel, expire, complete, no-show, and the waitlist. Every transition has a `can_*`
-twin, writes an audit entry, bumps the iCalendar SEQUENCE and queues its mails."""
+confirm, decline, cancel, expire, complete, no-show, and the waitlist. Every transition has a
+`can_*` twin, runs in the unit of work's transaction, writes an audit entry, bumps the
+iCalendar SEQUENCE and records a domain event (notifications and the waitlist subscribe)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from accounts.services import Actor
 from accounts.tables import Membership, Organisation
-from booking import notifications, rules
-from booking.availability import HOLDING
+from booking import events, rules
 from booking.labels import status_label
-from booking.tables import Booking, WaitlistEntry
+from booking.tables import HOLDING_STATUSES, Booking, WaitlistEntry
 from core import audit
-from core.db import atomic
 from core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
-from core.timeutil import now
+from core.uow import UnitOfWork
 from inventory.tables import Facility, Resource
 
 Role = Membership.Role
 Status = Booking.Status
 OFFER_HOURS = 24
 SCHOOL_ROLES = (Role.teacher, Role.school_admin)
-
-# The base URL for links in mails; app.py and the command line set it from the settings.
-settings_base_url = {"value": "http://127.0.0.1:8000"}
-
-
-def _base() -> str:
-    return settings_base_url["value"]
+MAX_PURPOSE = 2000
 
 
 class BookingConflict(Conflict):
     """The time is taken; `alternatives` are the nearest free times of the same length."""
 
     def __init__(self, message: str, alternatives: list[tuple[datetime, datetime]]):
-        super().__init__(message, alternatives=[{"start": a.isoformat(), "end": b.isoformat()} for a, b in alternatives])
+        from core.i18n import BRUSSELS
+
+        super().__init__(message, alternatives=[
+            {"start": a.astimezone(BRUSSELS).isoformat(), "end": b.astimezone(BRUSSELS).isoformat()}
+            for a, b in alternatives])
         self.alternatives = alternatives
 
 
@@ -50,6 +48,10 @@ class BookingView:
     facility: Facility
     school: Organisation
 
+    @property
+    def owner_id(self) -> int:
+        return self.facility.owner
+
 
 def is_school_member(actor: Actor, booking: Booking) -> bool:
     return booking.school in actor.organisation_ids(*SCHOOL_ROLES)
@@ -59,51 +61,76 @@ def is_owner_staff(actor: Actor, owner_id: int) -> bool:
     return owner_id in actor.organisation_ids(Role.owner_staff)
 
 
-def can_see(actor: Actor, booking: Booking, owner_id: int) -> bool:
-    return actor.is_platform_admin or is_school_member(actor, booking) or is_owner_staff(actor, owner_id)
+def follows_network(actor: Actor, school: Organisation) -> bool:
+    """Provider staff follow the schools of their education network."""
+    return bool(school.network) and school.network in actor.networks(Role.provider_staff)
+
+
+def follows_region(actor: Actor, school: Organisation, facility: Facility) -> bool:
+    """RTC staff follow the schools and the infrastructure of their region."""
+    regions = actor.regions(Role.rtc_staff)
+    return bool(regions) and (school.region_code in regions or facility.region_code in regions)
+
+
+def can_see(actor: Actor, v: BookingView) -> bool:
+    return (actor.is_platform_admin or is_school_member(actor, v.booking) or is_owner_staff(actor, v.owner_id)
+            or follows_network(actor, v.school) or follows_region(actor, v.school, v.facility))
+
+
+def can_decide(actor: Actor, owner_id: int) -> bool:
+    return actor.is_platform_admin or is_owner_staff(actor, owner_id)
 
 
 def can_approve(actor: Actor, booking: Booking, owner_id: int) -> bool:
-    return booking.status == Status.requested and not booking.waitlist_offer and (
-        actor.is_platform_admin or is_owner_staff(actor, owner_id))
+    return booking.status == Status.requested and not booking.waitlist_offer and can_decide(actor, owner_id)
 
 
 can_decline = can_approve
 
 
-def can_cancel(actor: Actor, booking: Booking, owner_id: int) -> bool:
-    if booking.status not in HOLDING or booking.end <= now():
+def can_confirm(actor: Actor, booking: Booking, owner_id: int) -> bool:
+    """approved -> confirmed: the payment arrived (payments confirms as the system) or the owner
+    confirms by hand."""
+    return booking.status == Status.approved and can_decide(actor, owner_id)
+
+
+def can_cancel(actor: Actor, booking: Booking, owner_id: int, now: datetime) -> bool:
+    if booking.status not in HOLDING_STATUSES or booking.end <= now:
         return False
     return actor.is_platform_admin or is_school_member(actor, booking) or is_owner_staff(actor, owner_id)
 
 
-def can_complete(actor: Actor, booking: Booking, owner_id: int) -> bool:
-    return booking.status in (Status.confirmed, Status.approved) and booking.start <= now() and (
-        actor.is_platform_admin or is_owner_staff(actor, owner_id))
+def can_complete(actor: Actor, booking: Booking, owner_id: int, now: datetime) -> bool:
+    return booking.status in (Status.confirmed, Status.approved) and booking.start <= now and can_decide(actor, owner_id)
 
 
 can_mark_no_show = can_complete
 
 
-def can_accept_offer(actor: Actor, booking: Booking) -> bool:
-    return booking.waitlist_offer and booking.status == Status.requested and booking.expires_at > now() and (
-        is_school_member(actor, booking))
+def can_accept_offer(actor: Actor, booking: Booking, now: datetime) -> bool:
+    return (booking.waitlist_offer and booking.status == Status.requested and booking.expires_at is not None
+            and booking.expires_at > now and is_school_member(actor, booking))
 
 
-async def view(actor: Actor, booking_id: int) -> BookingView:
-    """The booking if the actor may see it; NotFound otherwise (no hint that it exists)."""
+def _not_found() -> NotFound:
+    return NotFound(_("This booking does not exist, or you may not see it."))
+
+
+async def view(uow: UnitOfWork, booking_id: int) -> BookingView:
+    """The booking if the acting user may see it; NotFound otherwise (no hint that it exists)."""
     booking = await Booking.objects().where(Booking.id == booking_id).first()
     if booking is None:
-        raise NotFound(_("This booking does not exist, or you may not see it."))
+        raise _not_found()
     resource = await Resource.objects().where(Resource.id == booking.resource).first()
     facility = await Facility.objects().where(Facility.id == resource.facility).first()
-    if not can_see(actor, booking, facility.owner):
-        raise NotFound(_("This booking does not exist, or you may not see it."))
     school = await Organisation.objects().where(Organisation.id == booking.school).first()
-    return BookingView(booking, resource, facility, school)
+    current = BookingView(booking, resource, facility, school)
+    if uow.actor is None or not can_see(uow.actor, current):
+        raise _not_found()
+    return current
 
 
-async def _school_of(actor: Actor, school_id: int | None) -> int:
+def school_of(actor: Actor, school_id: int | None) -> int:
     schools = sorted(actor.organisation_ids(*SCHOOL_ROLES))
     if school_id is not None:
         if school_id not in schools:
@@ -114,89 +141,38 @@ async def _school_of(actor: Actor, school_id: int | None) -> int:
     return schools[0]
 
 
+async def bookable(resource_id: int) -> tuple[Resource, int]:
+    """The resource and its owner's id, if it can be booked (the one check and message for a
+    missing or retired resource), in one query."""
+    row = await Resource.select(Resource.all_columns(), Resource.facility.owner.as_alias("owner_id")).where(
+        (Resource.id == resource_id) & (Resource.status == Resource.Status.active)).first()
+    if row is None:
+        raise NotFound(_("This resource does not exist."))
+    owner_id = row.pop("owner_id")
+    return Resource(**row), owner_id
+
+
+async def active_resource(resource_id: int) -> Resource:
+    return (await bookable(resource_id))[0]
+
+
+def _purpose(text: str) -> str:
+    purpose = (text or "").strip()
+    if len(purpose) > MAX_PURPOSE:
+        message = _("Describe the purpose in at most %(n)s characters.", n=MAX_PURPOSE)
+        raise ValidationFailed(message, {"purpose": message}, rule="purpose")
+    return purpose
+
+
+def _event(kind: type, booking: Booking, owner_id: int, **extra) -> events.BookingEvent:
+    return kind(booking_id=booking.id, resource_id=booking.resource, owner_id=owner_id, school_id=booking.school,
+                teacher_id=booking.teacher, series_id=booking.series, **extra)
+
+
 # --- requesting ------------------------------------------------------------------------------
 
-async def _active_resource(resource_id: int) -> Resource:
-    resource = await Resource.objects().where(Resource.id == resource_id).first()
-    if resource is None or resource.status != Resource.Status.active:
-        raise NotFound(_("This resource does not exist."))
-    return resource
-
-
-async def expire_due(resource_id: int | None = None) -> list[Booking]:
-    """Requests whose time to answer has passed free their slot (run inside the caller's
-    transaction when booking, and by the worker)."""
-    query = Booking.objects().where((Booking.status == Status.requested) & (Booking.expires_at <= now()))
-    if resource_id is not None:
-        query = query.where(Booking.resource == resource_id)
-    expired = []
-    for booking in await query:
-        done = await Booking.update({Booking.status: Status.expired, Booking.updated_at: now(),
-                                     Booking.sequence: booking.sequence + 1}).where(
-            (Booking.id == booking.id) & (Booking.status == Status.requested)).returning(Booking.id)
-        if not done:
-            continue
-        booking.status = Status.expired
-        await audit.record(None, "booking.expired", "booking", booking.id)
-        if booking.waitlist_offer:
-            await WaitlistEntry.update({WaitlistEntry.status: WaitlistEntry.Status.expired}).where(
-                WaitlistEntry.offered_booking == booking.id)
-        else:
-            await notifications.notify_booking_expired(booking, _base())
-        expired.append(booking)
-    for booking in expired:
-        await offer_freed_time(booking.resource, booking.start, booking.end)
-    return expired
-
-
-def _is_exclusion_violation(exc: Exception) -> bool:
+def _is_exclusion_violation(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) == "23P01" or type(exc).__name__ == "ExclusionViolationError"
-
-
-async def request_booking(actor: Actor, resource_id: int, start: datetime, end: datetime, group_size: int,
-                          study_programme: int | None = None, purpose: str = "", *, school_id: int | None = None,
-                          series_id: int | None = None) -> Booking:
-    """Books or requests `resource_id` in [start, end) for the actor's school. Raises
-    ValidationFailed (422) for a broken rule, BookingConflict (409) with the nearest free
-    alternatives for a taken time."""
-    school = await _school_of(actor, school_id)
-    resource = await _active_resource(resource_id)
-    purpose = (purpose or "").strip()
-    if len(purpose) > 2000:
-        raise ValidationFailed(_("Describe the purpose in at most %(n)s characters.", n=2000))
-    await rules.check_rules(resource, start, end, group_size, actor.user.id)
-    price_cents, alternative_cents = rules.price(resource, start, end, group_size)
-    status = Status.requested if resource.needs_approval else Status.confirmed
-    moment = now()
-    try:
-        async with atomic():
-            await expire_due(resource.id)
-            times = await rules.load_times(resource, start, end)
-            if rules.conflicts(times, start, end):
-                raise _conflict()
-            booking = Booking(
-                resource=resource.id, school=school, teacher=actor.user.id, series=series_id, start=start, end=end,
-                hold_end=end + timedelta(minutes=resource.buffer_minutes), status=status, group_size=group_size,
-                study_programme=study_programme, purpose=purpose, price_cents=price_cents,
-                alternative_cost_cents=alternative_cents,
-                payment_method="" if status == Status.requested else ("free" if not price_cents else "invoice"),
-                expires_at=min(moment + timedelta(days=resource.request_expiry_days), start)
-                if status == Status.requested else None,
-            )
-            await booking.save()
-            await audit.record(actor, "booking.requested" if status == Status.requested else "booking.confirmed",
-                               "booking", booking.id, resource=resource.id, start=start.isoformat(),
-                               end=end.isoformat(), group_size=group_size, price_cents=price_cents)
-            await notifications.notify_booking_requested(booking, _base())
-            if status == Status.confirmed:
-                await notifications.notify_booking_approved(booking, _base())
-    except BookingConflict as exc:
-        raise BookingConflict(str(exc), await rules.alternatives(resource, start, end)) from None
-    except Exception as exc:
-        if _is_exclusion_violation(exc):  # PostgreSQL's last guard caught a race
-            raise BookingConflict(str(_conflict()), await rules.alternatives(resource, start, end)) from None
-        raise
-    return booking
 
 
 def _conflict() -> BookingConflict:
@@ -204,63 +180,147 @@ def _conflict() -> BookingConflict:
                            [])
 
 
+async def request_booking(uow: UnitOfWork, resource_id: int, start: datetime, end: datetime, group_size: int,
+                          study_programme: int | None = None, purpose: str = "", *, school_id: int | None = None) -> Booking:
+    """Books or requests `resource_id` in [start, end) for the acting user's school, in one write
+    transaction. Raises ValidationFailed (422) for a broken rule, BookingConflict (409) with the
+    nearest free alternatives for a taken time."""
+    actor = uow.actor
+    school = school_of(actor, school_id)
+    purpose = _purpose(purpose)
+    moment = uow.now()
+    resource = None
+    try:
+        async with uow.transaction():
+            resource, owner_id = await bookable(resource_id)
+            times = await rules.load_times(resource, start, end, now=moment)
+            await rules.check_rules(resource, times, start, end, group_size, actor.user.id, at=moment)
+            booking = await book_checked(uow, resource, owner_id, times, start, end, group_size, study_programme,
+                                         purpose, school)
+    except BookingConflict as exc:
+        if resource is None:
+            raise
+        raise BookingConflict(str(exc), await rules.alternatives(resource, start, end, at=moment)) from None
+    except Exception as exc:
+        if not _is_exclusion_violation(exc) or resource is None:
+            raise
+        # PostgreSQL's last guard caught a race that the check inside the transaction missed
+        raise BookingConflict(str(_conflict()), await rules.alternatives(resource, start, end, at=moment)) from None
+    return booking
+
+
+async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times: rules.ResourceTimes,
+                       start: datetime, end: datetime, group_size: int, study_programme: int | None, purpose: str,
+                       school: int, series_id: int | None = None) -> Booking:
+    """Inside the caller's transaction, after check_rules: takes [start, end) unless another
+    holding booking (buffers included) has it, and adds the new hold to `times`."""
+    actor, moment = uow.actor, uow.now()
+    overdue = times.overdue_in(start, end)
+    if overdue:  # requests past their answer time give way now, not at the next expiry run
+        await expire(uow, overdue)
+        times.drop(set(overdue))
+    if rules.conflicts(times, start, end):
+        raise _conflict()
+    status = Status.requested if resource.needs_approval else Status.confirmed
+    price_cents, alternative_cents = rules.price(resource, start, end, group_size)
+    booking = Booking(
+        resource=resource.id, school=school, teacher=actor.user.id, series=series_id, start=start, end=end,
+        hold_end=end + timedelta(minutes=resource.buffer_minutes), status=status, group_size=group_size,
+        study_programme=study_programme, purpose=purpose, price_cents=price_cents,
+        alternative_cost_cents=alternative_cents,
+        payment_method="" if status == Status.requested else ("free" if not price_cents else "invoice"),
+        expires_at=min(moment + timedelta(days=resource.request_expiry_days), start)
+        if status == Status.requested else None, created_at=moment, updated_at=moment,
+    )
+    await booking.save()
+    times.add(booking.id, start, end, timedelta(minutes=resource.buffer_minutes))
+    await audit.record(actor, "booking.requested" if status == Status.requested else "booking.confirmed",
+                       "booking", booking.id, resource=resource.id, start=start.isoformat(),
+                       end=end.isoformat(), group_size=group_size, price_cents=price_cents)
+    uow.record(events.BookingRequested(
+        booking_id=booking.id, resource_id=resource.id, owner_id=owner_id, school_id=school,
+        teacher_id=actor.user.id, series_id=series_id, status=status))
+    return booking
+
+
 # --- transitions -----------------------------------------------------------------------------
 
-async def _transition(actor: Actor, current: BookingView, allowed, action: str, changes: dict, message: str,
-                      from_statuses: tuple[str, ...], then=None) -> BookingView:
-    """Applies `changes` to the booking the actor sees (`view`) if it is still in one of
-    `from_statuses`, in one transaction with its audit entry and what `then(booking)` queues
-    (mails, waitlist offers)."""
-    booking_id = current.booking.id
-    if not allowed(current):
-        if current.booking.status not in from_statuses:
-            raise Conflict(_("This booking is %(status)s; that cannot change any more.",
-                             status=status_label(current.booking.status)))
-        raise NotAllowed(message)
-    async with atomic():
-        done = await Booking.update({**changes, Booking.updated_at: now(), Booking.sequence: Booking.sequence + 1}).where(
+async def _transition(uow: UnitOfWork, booking_id: int, allowed: Callable[[BookingView], bool], action: str,
+                      changes: Callable[[BookingView], dict], refused: str, from_statuses: tuple[str, ...],
+                      event: Callable[[BookingView], events.BookingEvent] | None,
+                      then: Callable[[BookingView], Awaitable[None]] | None = None) -> BookingView:
+    """In one transaction: the booking the acting user sees, the check, the change (only if it is
+    still in one of `from_statuses`), its audit entry and its event."""
+    async with uow.transaction():
+        current = await view(uow, booking_id)
+        if not allowed(current):
+            if current.booking.status not in from_statuses:
+                raise Conflict(_("This booking is %(status)s; that cannot change any more.",
+                                 status=status_label(current.booking.status)))
+            raise NotAllowed(refused)
+        done = await Booking.update({**changes(current), Booking.updated_at: uow.now(),
+                                     Booking.sequence: Booking.sequence + 1}).where(
             (Booking.id == booking_id) & Booking.status.is_in(list(from_statuses))).returning(Booking.id)
         if not done:  # somebody else changed it first
             raise Conflict(_("This booking changed in the meantime; reload the page."))
-        booking = await Booking.objects().where(Booking.id == booking_id).first()
-        await audit.record(actor, action, "booking", booking_id, status=booking.status,
-                           reason=booking.reason or None)
+        current.booking = await Booking.objects().where(Booking.id == booking_id).first()
+        await audit.record(uow.actor, action, "booking", booking_id, status=current.booking.status,
+                           reason=current.booking.reason or None)
         if then is not None:
-            await then(booking)
-        current.booking = booking
+            await then(current)
+        if event is not None:
+            uow.record(event(current))
     return current
 
 
-async def approve(actor: Actor, booking_id: int) -> Booking:
-    """requested -> approved -> confirmed (free, or to be invoiced; Step 5 puts payment between)."""
-    moment = now()
-    current = await view(actor, booking_id)
-    payment = "free" if not current.booking.price_cents else "invoice"
+def payment_required(uow: UnitOfWork, v: BookingView) -> bool:
+    """Whether an approved booking waits for payment before it is confirmed: the payments
+    domain answers through the `booking.payment_required` hook; without it nothing is paid online."""
+    return any(hook(uow, v) for hook in uow.app.hooks.get("booking.payment_required"))
+
+
+async def approve(uow: UnitOfWork, booking_id: int) -> Booking:
+    """requested -> approved (waits for payment) or straight on to confirmed (free, invoiced)."""
+    actor, moment = uow.actor, uow.now()
+
+    def changes(v: BookingView) -> dict:
+        if payment_required(uow, v):
+            return {Booking.status: Status.approved, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
+                    Booking.expires_at: None}
+        return {Booking.status: Status.confirmed, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
+                Booking.expires_at: None, Booking.payment_method: "free" if not v.booking.price_cents else "invoice"}
+
     result = await _transition(
-        actor, current, lambda c: can_approve(actor, c.booking, c.facility.owner), "booking.approved",
-        {Booking.status: Status.confirmed, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
-         Booking.expires_at: None, Booking.payment_method: payment},
+        uow, booking_id, lambda v: can_approve(actor, v.booking, v.owner_id), "booking.approved", changes,
         _("Only the owner's staff approve requests."), (Status.requested,),
-        then=lambda booking: notifications.notify_booking_approved(booking, _base()))
+        lambda v: _event(events.BookingApproved, v.booking, v.owner_id, status=v.booking.status))
     return result.booking
 
 
-async def decline(actor: Actor, booking_id: int, reason: str) -> Booking:
+async def confirm(uow: UnitOfWork, booking_id: int, payment_method: str = "") -> Booking:
+    """approved -> confirmed (the payments domain calls this when the payment succeeded)."""
+    actor = uow.actor
+    result = await _transition(
+        uow, booking_id, lambda v: can_confirm(actor, v.booking, v.owner_id), "booking.confirmed",
+        lambda v: {Booking.status: Status.confirmed, Booking.payment_method: payment_method or v.booking.payment_method},
+        _("Only the owner's staff confirm bookings."), (Status.approved,),
+        lambda v: _event(events.BookingConfirmed, v.booking, v.owner_id))
+    return result.booking
+
+
+async def decline(uow: UnitOfWork, booking_id: int, reason: str) -> Booking:
+    actor = uow.actor
     reason = (reason or "").strip()
     if not reason:
         message = _("Tell the school why: a reason is required.")
         raise ValidationFailed(message, {"reason": message})
     result = await _transition(
-        actor, await view(actor, booking_id), lambda c: can_decline(actor, c.booking, c.facility.owner), "booking.declined",
-        {Booking.status: Status.declined, Booking.decided_by: actor.user.id, Booking.decided_at: now(),
-         Booking.reason: reason[:2000], Booking.expires_at: None},
-        _("Only the owner's staff decline requests."), (Status.requested,), then=_declined)
+        uow, booking_id, lambda v: can_decline(actor, v.booking, v.owner_id), "booking.declined",
+        lambda v: {Booking.status: Status.declined, Booking.decided_by: actor.user.id, Booking.decided_at: uow.now(),
+                   Booking.reason: reason[:MAX_PURPOSE], Booking.expires_at: None},
+        _("Only the owner's staff decline requests."), (Status.requested,),
+        lambda v: _event(events.BookingDeclined, v.booking, v.owner_id, reason=reason[:MAX_PURPOSE]))
     return result.booking
-
-
-async def _declined(booking: Booking) -> None:
-    await notifications.notify_booking_declined(booking, _base())
-    await offer_freed_time(booking.resource, booking.start, booking.end)
 
 
 def cancellation_fee(booking: Booking, resource: Resource, at: datetime) -> int:
@@ -270,75 +330,130 @@ def cancellation_fee(booking: Booking, resource: Resource, at: datetime) -> int:
     return booking.price_cents * resource.late_cancellation_percent // 100
 
 
-async def cancel(actor: Actor, booking_id: int, reason: str = "") -> Booking:
-    current = await view(actor, booking_id)
-    by_owner = is_owner_staff(actor, current.facility.owner) and not is_school_member(actor, current.booking)
+def cancelled_by_owner(actor: Actor, v: BookingView) -> bool:
+    return (is_owner_staff(actor, v.owner_id) or actor.is_platform_admin) and not is_school_member(actor, v.booking)
+
+
+async def cancel(uow: UnitOfWork, booking_id: int, reason: str = "", *, part_of_series: bool = False) -> Booking:
+    actor, moment = uow.actor, uow.now()
     reason = (reason or "").strip()
-    if by_owner and not reason:
-        message = _("Tell the school why: a reason is required.")
-        raise ValidationFailed(message, {"reason": message})
-    fee = 0 if by_owner else cancellation_fee(current.booking, current.resource, now())
+    fees: dict[int, int] = {}
+
+    def allowed(v: BookingView) -> bool:
+        if not can_cancel(actor, v.booking, v.owner_id, moment):
+            return False
+        if cancelled_by_owner(actor, v) and not reason:
+            message = _("Tell the school why: a reason is required.")
+            raise ValidationFailed(message, {"reason": message})
+        return True
+
+    def changes(v: BookingView) -> dict:
+        fees[v.booking.id] = 0 if cancelled_by_owner(actor, v) else cancellation_fee(v.booking, v.resource, moment)
+        return {Booking.status: Status.cancelled, Booking.reason: reason[:MAX_PURPOSE],
+                Booking.cancellation_fee_cents: fees[v.booking.id], Booking.expires_at: None}
+
     result = await _transition(
-        actor, current, lambda c: can_cancel(actor, c.booking, c.facility.owner), "booking.cancelled",
-        {Booking.status: Status.cancelled, Booking.reason: reason[:2000], Booking.cancellation_fee_cents: fee,
-         Booking.expires_at: None},
-        _("You may not cancel this booking."), HOLDING, then=lambda booking: _cancelled(booking, by_owner))
+        uow, booking_id, allowed, "booking.cancelled", changes, _("You may not cancel this booking."), HOLDING_STATUSES,
+        lambda v: _event(events.BookingCancelled, v.booking, v.owner_id, by_owner=cancelled_by_owner(actor, v),
+                         fee_cents=fees.get(v.booking.id, 0), part_of_series=part_of_series))
     return result.booking
 
 
-async def _cancelled(booking: Booking, by_owner: bool) -> None:
-    if booking.waitlist_offer:
-        await WaitlistEntry.update({WaitlistEntry.status: WaitlistEntry.Status.cancelled}).where(
-            WaitlistEntry.offered_booking == booking.id)
-    await notifications.notify_booking_cancelled(booking, _base(), by_owner=by_owner)
-    await offer_freed_time(booking.resource, booking.start, booking.end)
+async def complete(uow: UnitOfWork, booking_id: int, pupils_attended: int) -> Booking:
+    actor, moment = uow.actor, uow.now()
 
+    def allowed(v: BookingView) -> bool:
+        if not can_complete(actor, v.booking, v.owner_id, moment):
+            return False
+        if not 0 < pupils_attended <= max(v.booking.group_size, v.resource.capacity) * 2:
+            message = _("Enter how many pupils came (at least one).")
+            raise ValidationFailed(message, {"pupils_attended": message})
+        return True
 
-async def complete(actor: Actor, booking_id: int, pupils_attended: int) -> Booking:
-    current = await view(actor, booking_id)
-    if not 0 < pupils_attended <= max(current.booking.group_size, current.resource.capacity) * 2:
-        message = _("Enter how many pupils came (at least one).")
-        raise ValidationFailed(message, {"pupils_attended": message})
     result = await _transition(
-        actor, current, lambda c: can_complete(actor, c.booking, c.facility.owner), "booking.completed",
-        {Booking.status: Status.completed, Booking.pupils_attended: pupils_attended},
-        _("Only the owner's staff mark a booking as done, once it has begun."), (Status.confirmed, Status.approved))
+        uow, booking_id, allowed, "booking.completed",
+        lambda v: {Booking.status: Status.completed, Booking.pupils_attended: pupils_attended},
+        _("Only the owner's staff mark a booking as done, once it has begun."), (Status.confirmed, Status.approved),
+        lambda v: _event(events.BookingCompleted, v.booking, v.owner_id, pupils_attended=pupils_attended))
     return result.booking
 
 
-async def mark_no_show(actor: Actor, booking_id: int) -> Booking:
+async def mark_no_show(uow: UnitOfWork, booking_id: int) -> Booking:
+    actor, moment = uow.actor, uow.now()
     result = await _transition(
-        actor, await view(actor, booking_id), lambda c: can_mark_no_show(actor, c.booking, c.facility.owner), "booking.no_show",
-        {Booking.status: Status.no_show, Booking.pupils_attended: 0},
-        _("Only the owner's staff mark a booking as done, once it has begun."), (Status.confirmed, Status.approved))
+        uow, booking_id, lambda v: can_mark_no_show(actor, v.booking, v.owner_id, moment), "booking.no_show",
+        lambda v: {Booking.status: Status.no_show, Booking.pupils_attended: 0},
+        _("Only the owner's staff mark a booking as done, once it has begun."), (Status.confirmed, Status.approved),
+        lambda v: _event(events.BookingNoShow, v.booking, v.owner_id))
     return result.booking
+
+
+async def expire(uow: UnitOfWork, booking_ids: list[int]) -> list[Booking]:
+    """Requests whose time to answer has passed free their slot (inside the caller's transaction)."""
+    if not booking_ids:
+        return []
+    done = await Booking.update({Booking.status: Status.expired, Booking.updated_at: uow.now(),
+                                 Booking.sequence: Booking.sequence + 1}).where(
+        Booking.id.is_in(list(booking_ids)) & (Booking.status == Status.requested)).returning(Booking.id)
+    ids = [row["id"] for row in done]
+    if not ids:
+        return []
+    rows = await Booking.select(Booking.all_columns(), Booking.resource.facility.owner).where(Booking.id.is_in(ids))
+    expired = []
+    for row in rows:
+        owner_id = row.pop("resource.facility.owner")
+        booking = Booking(**row)
+        await audit.record(None, "booking.expired", "booking", booking.id)
+        uow.record(_event(events.BookingExpired, booking, owner_id, waitlist_offer=booking.waitlist_offer))
+        expired.append(booking)
+    return expired
 
 
 # --- the waitlist ----------------------------------------------------------------------------
 
-async def join_waitlist(actor: Actor, resource_id: int, start: datetime, end: datetime, group_size: int,
+async def join_waitlist(uow: UnitOfWork, resource_id: int, start: datetime, end: datetime, group_size: int,
                         study_programme: int | None = None, purpose: str = "") -> WaitlistEntry:
-    school = await _school_of(actor, None)
-    resource = await _active_resource(resource_id)
-    await rules.check_rules(resource, start, end, group_size, actor.user.id)
-    if await WaitlistEntry.exists().where(
-            (WaitlistEntry.resource == resource_id) & (WaitlistEntry.teacher == actor.user.id)
-            & (WaitlistEntry.start == start) & (WaitlistEntry.status == WaitlistEntry.Status.waiting)):
-        raise Conflict(_("You are already on the waitlist for this time."))
-    async with atomic():
+    actor, moment = uow.actor, uow.now()
+    school = school_of(actor, None)
+    purpose = _purpose(purpose)
+    async with uow.transaction():
+        resource = await active_resource(resource_id)
+        times = await rules.load_times(resource, start, end)
+        await rules.check_rules(resource, times, start, end, group_size, actor.user.id, at=moment)
+        if await WaitlistEntry.exists().where(
+                (WaitlistEntry.resource == resource_id) & (WaitlistEntry.teacher == actor.user.id)
+                & (WaitlistEntry.start == start) & (WaitlistEntry.status == WaitlistEntry.Status.waiting)):
+            raise Conflict(_("You are already on the waitlist for this time."))
         entry = WaitlistEntry(resource=resource_id, school=school, teacher=actor.user.id, start=start, end=end,
-                              group_size=group_size, study_programme=study_programme, purpose=(purpose or "")[:2000])
+                              group_size=group_size, study_programme=study_programme, purpose=purpose,
+                              created_at=moment)
         await entry.save()
-        await audit.record(actor, "waitlist.joined", "resource", resource_id, start=start.isoformat(), end=end.isoformat())
+        await audit.record(actor, "waitlist.joined", "resource", resource_id, start=start.isoformat(),
+                           end=end.isoformat())
     return entry
 
 
-async def offer_freed_time(resource_id: int, start: datetime, end: datetime) -> Booking | None:
+async def leave_waitlist(uow: UnitOfWork, entry_id: int) -> None:
+    actor = uow.actor
+    async with uow.transaction():
+        entry = await WaitlistEntry.objects().where(WaitlistEntry.id == entry_id).first()
+        if entry is None or not (entry.school in actor.organisation_ids(*SCHOOL_ROLES) or actor.is_platform_admin):
+            raise NotFound(_("This waitlist entry does not exist, or you may not see it."))
+        if entry.status != WaitlistEntry.Status.waiting:
+            raise Conflict(_("You are no longer waiting for this time."))
+        await WaitlistEntry.update({WaitlistEntry.status: WaitlistEntry.Status.cancelled}).where(
+            WaitlistEntry.id == entry_id)
+        await audit.record(actor, "waitlist.left", "resource", entry.resource, entry=entry_id)
+
+
+async def offer_freed_time(uow: UnitOfWork, resource_id: int, owner_id: int, start: datetime,
+                           end: datetime) -> Booking | None:
     """After a holding booking let go of [start, end): the first school waiting for a time that
-    overlaps it and now fits is offered that time, held for OFFER_HOURS (call inside a transaction)."""
+    overlaps it and now fits is offered that time, held for OFFER_HOURS (inside the transaction)."""
+    moment = uow.now()
     waiting = await WaitlistEntry.objects().where(
         (WaitlistEntry.resource == resource_id) & (WaitlistEntry.status == WaitlistEntry.Status.waiting)
-        & (WaitlistEntry.start < end) & (WaitlistEntry.end > start) & (WaitlistEntry.start > now())
+        & (WaitlistEntry.start < end) & (WaitlistEntry.end > start) & (WaitlistEntry.start > moment)
     ).order_by(WaitlistEntry.created_at).order_by(WaitlistEntry.id)
     if not waiting:
         return None
@@ -353,121 +468,83 @@ async def offer_freed_time(resource_id: int, start: datetime, end: datetime) -> 
             hold_end=entry.end + timedelta(minutes=resource.buffer_minutes), status=Status.requested,
             group_size=entry.group_size, study_programme=entry.study_programme, purpose=entry.purpose,
             price_cents=price_cents, alternative_cost_cents=alternative_cents, waitlist_offer=True,
-            expires_at=min(now() + timedelta(hours=OFFER_HOURS), entry.start),
+            expires_at=min(moment + timedelta(hours=OFFER_HOURS), entry.start), created_at=moment,
+            updated_at=moment,
         )
         await booking.save()
         await WaitlistEntry.update({WaitlistEntry.status: WaitlistEntry.Status.offered,
                                     WaitlistEntry.offered_booking: booking.id}).where(WaitlistEntry.id == entry.id)
         await audit.record(None, "waitlist.offered", "booking", booking.id, entry=entry.id)
-        await notifications.notify_waitlist_offer(booking, _base())
+        uow.record(_event(events.WaitlistOffered, booking, owner_id))
         return booking
     return None
 
 
-async def accept_offer(actor: Actor, booking_id: int) -> Booking:
-    current = await view(actor, booking_id)
-    if not can_accept_offer(actor, current.booking):
-        raise Conflict(_("This offer is no longer open."))
-    needs_approval = current.resource.needs_approval
-    changes = {Booking.waitlist_offer: False}
-    if needs_approval:
-        changes[Booking.expires_at] = min(now() + timedelta(days=current.resource.request_expiry_days),
-                                          current.booking.start)
-    else:
-        changes.update({Booking.status: Status.confirmed, Booking.expires_at: None,
-                        Booking.payment_method: "free" if not current.booking.price_cents else "invoice"})
-    async def accepted(booking: Booking) -> None:
-        await WaitlistEntry.update({WaitlistEntry.status: WaitlistEntry.Status.accepted}).where(
-            WaitlistEntry.offered_booking == booking.id)
-        await notifications.notify_booking_requested(booking, _base())
-        if not needs_approval:
-            await notifications.notify_booking_approved(booking, _base())
+async def accept_offer(uow: UnitOfWork, booking_id: int) -> Booking:
+    actor, moment = uow.actor, uow.now()
 
-    result = await _transition(actor, current, lambda c: True, "waitlist.accepted", changes, "",
-                               (Status.requested,), then=accepted)
+    def changes(v: BookingView) -> dict:
+        if v.resource.needs_approval:
+            return {Booking.waitlist_offer: False, Booking.expires_at: min(
+                moment + timedelta(days=v.resource.request_expiry_days), v.booking.start)}
+        return {Booking.waitlist_offer: False, Booking.status: Status.confirmed, Booking.expires_at: None,
+                Booking.payment_method: "free" if not v.booking.price_cents else "invoice"}
+
+    def allowed(v: BookingView) -> bool:
+        if not can_accept_offer(actor, v.booking, moment):
+            raise Conflict(_("This offer is no longer open."))
+        return True
+
+    async def accepted(v: BookingView) -> None:
+        await WaitlistEntry.update({WaitlistEntry.status: WaitlistEntry.Status.accepted}).where(
+            WaitlistEntry.offered_booking == v.booking.id)
+
+    result = await _transition(
+        uow, booking_id, allowed, "waitlist.accepted", changes, "", (Status.requested,),
+        lambda v: _event(events.BookingRequested, v.booking, v.owner_id, status=v.booking.status), then=accepted)
     return result.booking
+
+
+# --- subscribers: what booking itself does when a booking lets go of its time ----------------
+
+async def on_time_freed(uow: UnitOfWork, event: events.BookingEvent) -> None:
+    """Declined, cancelled or expired: close a waitlist offer it was, and offer the time to the
+    next school waiting."""
+    booking = await Booking.objects().where(Booking.id == event.booking_id).first()
+    if booking.waitlist_offer:
+        status = (WaitlistEntry.Status.expired if isinstance(event, events.BookingExpired)
+                  else WaitlistEntry.Status.cancelled)
+        await WaitlistEntry.update({WaitlistEntry.status: status}).where(WaitlistEntry.offered_booking == booking.id)
+    await offer_freed_time(uow, booking.resource, event.owner_id, booking.start, booking.end)
 
 
 # --- jobs ------------------------------------------------------------------------------------
 
-async def send_reminders() -> int:
-    """Two days before: a reminder to the teacher, once."""
-    moment = now()
-    due = await Booking.objects().where(
+async def expire_due_job(uow: UnitOfWork, batch: int) -> int:
+    """Requests past their answer time, oldest first, at most `batch` per run."""
+    due = await Booking.select(Booking.id).where(
+        (Booking.status == Status.requested) & (Booking.expires_at <= uow.now())
+    ).order_by(Booking.expires_at).limit(batch)
+    if not due:
+        return 0
+    async with uow.transaction():
+        expired = await expire(uow, [row["id"] for row in due])
+    return len(expired)
+
+
+async def reminders_job(uow: UnitOfWork, batch: int) -> int:
+    """Two days before: a reminder to the teacher, once (at most `batch` per run)."""
+    moment = uow.now()
+    due = await Booking.select(Booking.id).where(
         Booking.status.is_in([Status.confirmed, Status.approved]) & Booking.reminder_sent_at.is_null()
-        & (Booking.start > moment) & (Booking.start <= moment + timedelta(days=2)))
-    for booking in due:
-        async with atomic():
-            done = await Booking.update({Booking.reminder_sent_at: moment}).where(
-                (Booking.id == booking.id) & Booking.reminder_sent_at.is_null()).returning(Booking.id)
-            if done:
-                await notifications.notify_booking_reminder(booking, _base())
+        & (Booking.start > moment) & (Booking.start <= moment + timedelta(days=2))
+    ).order_by(Booking.start).limit(batch)
+    if not due:
+        return 0
+    from booking import notifications
+
+    async with uow.transaction():
+        done = await Booking.update({Booking.reminder_sent_at: moment}).where(
+            Booking.id.is_in([row["id"] for row in due]) & Booking.reminder_sent_at.is_null()).returning(Booking.id)
+        await notifications.queue_reminders(uow, [row["id"] for row in done])
     return len(due)
-
-
-async def run_jobs() -> None:
-    async with atomic():
-        await expire_due()
-    await send_reminders()
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-async def school_bookings(actor: Actor, *, mine_only: bool = False, when: str = "upcoming",
-                          status: str | None = None, limit: int = 200) -> list[dict]:
-    schools = list(actor.organisation_ids(*SCHOOL_ROLES))
-    if not schools:
-        return []
-    query = Booking.select(
-        Booking.id, Booking.start, Booking.end, Booking.status, Booking.group_size, Booking.price_cents,
-        Booking.waitlist_offer, Booking.resource.name, Booking.resource.facility.name,
-        Booking.resource.facility.municipality, Booking.teacher.first_name, Booking.teacher.last_name,
-    ).where(Booking.school.is_in(schools))
-    if mine_only:
-        query = query.where(Booking.teacher == actor.user.id)
-    moment = now()
-    if when == "past":
-        query = query.where(Booking.end <= moment).order_by(Booking.start, ascending=False)
-    else:
-        query = query.where(Booking.end > moment).order_by(Booking.start)
-    if status:
-        query = query.where(Booking.status == status)
-    return await query.limit(limit)
-
-
-async def owner_inbox(actor: Actor) -> list[dict]:
-    owners = list(actor.organisation_ids(Role.owner_staff))
-    if actor.is_platform_admin and not owners:
-        owners = [r["id"] for r in await Organisation.select(Organisation.id).where(
-            Organisation.kind.is_in(["sector_fund", "training_centre", "company", "government"]))]
-    if not owners:
-        return []
-    return await Booking.select(
-        Booking.id, Booking.start, Booking.end, Booking.status, Booking.group_size, Booking.purpose,
-        Booking.expires_at, Booking.price_cents, Booking.resource.name, Booking.school.name,
-        Booking.teacher.first_name, Booking.teacher.last_name, Booking.teacher.email,
-    ).where((Booking.status == Status.requested) & (Booking.waitlist_offer == False)  # noqa: E712
-            & Booking.resource.facility.owner.is_in(owners)).order_by(Booking.start)
-
-
-async def calendar(actor: Actor, *, facility_id: int | None = None, resource_id: int | None = None,
-                   start: datetime, end: datetime) -> list[dict]:
-    """Holding and past bookings in [start, end) of a facility or resource the actor owns."""
-    if resource_id is not None:
-        resource = await Resource.objects().where(Resource.id == resource_id).first()
-        facility_id = resource.facility if resource else None
-    facility = await Facility.objects().where(Facility.id == facility_id).first() if facility_id else None
-    if facility is None:
-        raise NotFound(_("This facility does not exist."))
-    if not (actor.is_platform_admin or is_owner_staff(actor, facility.owner)):
-        raise NotAllowed(_("Only the staff of its owner may see this calendar."))
-    query = Booking.select(
-        Booking.id, Booking.start, Booking.end, Booking.status, Booking.group_size, Booking.resource,
-        Booking.resource.name, Booking.school.name,
-    ).where((Booking.start < end) & (Booking.end > start)
-            & Booking.status.is_in([*HOLDING, Status.completed, Status.no_show])).order_by(Booking.start)
-    if resource_id is not None:
-        query = query.where(Booking.resource == resource_id)
-    else:
-        query = query.where(Booking.resource.facility == facility_id)
-    return await query

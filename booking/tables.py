@@ -64,6 +64,18 @@ class Booking(Table, tablename="booking"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+# The statuses in which a booking holds its resource's time: one source for the services, the
+# search filter and the tests (the PostgreSQL exclusion constraint's migration spells them out
+# once, as history; a test checks that it still agrees).
+HOLDING_STATUSES: tuple[str, ...] = (Booking.Status.requested.value, Booking.Status.approved.value,
+                                     Booking.Status.confirmed.value)
+
+
+def holding_sql(alias: str) -> str:
+    """`alias.status IN ('requested', 'approved', 'confirmed')` for raw SQL."""
+    return f"{alias}.status IN ({', '.join(repr(s) for s in HOLDING_STATUSES)})"
+
+
 class WaitlistEntry(Table, tablename="waitlist_entry"):
     class Status(str, Enum):
         waiting = "waiting"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Response, get
 
-from core.db import current_engine, engine_kind
+from core.db import engine_kind
+from core.edge import Uow
 
 
 class Health(msgspec.Struct):
@@ -18,10 +19,10 @@ class HealthController(Controller):
     tags = ["core"]
 
     @get("/", summary="Health check without authentication")
-    async def health(self) -> Response[Health]:
-        engine = current_engine()
+    async def health(self, uow: Uow) -> Response[Health]:
         try:
-            await engine.run_ddl("SELECT 1")
+            await uow.engine.run_ddl("SELECT 1")
         except Exception as exc:  # the database is unreachable: say so, do not crash
-            return Response(Health(status=f"error: {type(exc).__name__}", database=engine_kind(engine)), status_code=503)
-        return Response(Health(status="ok", database=engine_kind(engine)))
+            return Response(Health(status=f"error: {type(exc).__name__}", database=engine_kind(uow.engine)),
+                            status_code=503)
+        return Response(Health(status="ok", database=engine_kind(uow.engine)))

@@ -1,16 +1,16 @@
-"""Database helpers: the engine from a URL, binding it to every table, transactions, migrations."""
+"""Database helpers: the engine from a URL, binding it to every table, migrations. Transactions
+belong to the unit of work (core/uow.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import logging
-from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine
 
 log = logging.getLogger("werkbank.db")
 
@@ -55,40 +55,6 @@ def current_engine() -> Engine:
     import piccolo_conf
 
     return piccolo_conf.DB
-
-
-@contextlib.asynccontextmanager
-async def atomic() -> AsyncIterator[None]:
-    """One transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE) so that
-    concurrent writers queue instead of failing with "database is locked"; nested calls join
-    the outer transaction."""
-    engine = current_engine()
-    if isinstance(engine, SQLiteEngine):
-        if engine.current_transaction.get():
-            yield
-            return
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with engine.transaction():
-            yield
-    _after_commit()
-
-
-_after_commit_hooks: list = []
-
-
-def on_commit(hook) -> None:
-    """Register a callable run after every successful outermost `atomic()` (e.g. wake the outbox)."""
-    _after_commit_hooks.append(hook)
-
-
-def _after_commit() -> None:
-    engine = current_engine()
-    if engine.current_transaction.get():
-        return  # still inside an outer transaction
-    for hook in _after_commit_hooks:
-        hook()
 
 
 async def migrate(engine: Engine | None = None, quiet: bool = True) -> None:

@@ -1,12 +1,16 @@
-"""Outgoing mail through the outbox: rows written inside the caller's transaction, sent after
-commit by the worker over SMTP (aiosmtplib), retried with back-off. Without WERKBANK_SMTP_URL
+"""Outgoing mail through the outbox. A change queues its mails inside its own transaction as
+rows with a template and a small JSON context (a rolled-back change mails nothing); the outbox
+job renders them after commit, in the recipient's language, and sends them over SMTP
+(aiosmtplib, several mails per connection), retried with back-off. Without WERKBANK_SMTP_URL
 mails are written to the mail folder as .eml files (development)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import make_msgid
@@ -18,7 +22,7 @@ import aiosmtplib
 from core import i18n
 from core.settings import Settings
 from core.tables import OutboxMessage
-from core.templating import render
+from core.uow import Event, UnitOfWork
 
 log = logging.getLogger("werkbank.mail")
 
@@ -26,21 +30,76 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+@dataclass(frozen=True)
+class MailQueued(Event):
+    """Wakes the outbox job after commit."""
+
+    count: int
 
 
-async def queue_mail(to: str, subject: str, template: str, language: str = "nl", **context) -> OutboxMessage:
-    """Render `template` (a text template under templates/) in `language` and queue it.
-    Call inside the transaction of the change the mail reports."""
-    with i18n.use_language(language):
-        body = render(template, **context)
-        subject_text = str(subject)
-    message = OutboxMessage(
-        to_address=to, subject=subject_text, body_text=body, language=i18n.normalise_language(language)
-    )
-    await message.save()
-    return message
+@dataclass
+class Mail:
+    to: str
+    subject: str
+    template: str
+    language: str = "nl"
+    context: dict | None = None
+    loader: str = ""  # a mail context loader a domain registered (Werkbank.mail_contexts)
+
+
+async def queue(uow: UnitOfWork, mails: list[Mail]) -> None:
+    """Queue `mails` (one INSERT) inside the caller's transaction. The subject is fixed now, in
+    the recipient's language; the body is rendered after commit."""
+    if not mails:
+        return
+    rows = []
+    for item in mails:
+        language = i18n.normalise_language(item.language)
+        with i18n.use_language(language):
+            subject = str(item.subject)
+        context = dict(item.context or {})
+        if item.loader:
+            context["_loader"] = item.loader
+        rows.append(OutboxMessage(to_address=item.to, subject=subject[:300], body_text="", language=language,
+                                  template=item.template, context=context, needs_render=True,
+                                  send_after=uow.now()))
+    await OutboxMessage.insert(*rows)
+    uow.record(MailQueued(len(rows)))
+
+
+async def queue_mail(uow: UnitOfWork, to: str, subject, template: str, language: str = "nl", *,
+                     loader: str = "", **context) -> None:
+    await queue(uow, [Mail(to, subject, template, language, context, loader)])
+
+
+async def render_pending(uow: UnitOfWork, limit: int = 100) -> int:
+    """Render queued mails (their templates with their context, in their language)."""
+    rows = await OutboxMessage.objects().where(
+        (OutboxMessage.needs_render == True) & (OutboxMessage.status == OutboxMessage.Status.pending)  # noqa: E712
+    ).order_by(OutboxMessage.id).limit(limit)
+    env = uow.app.templates
+    done = 0
+    for row in rows:
+        context = json.loads(row.context) if isinstance(row.context, str) else dict(row.context or {})
+        loader = context.pop("_loader", "")
+        try:
+            if loader:
+                context = await uow.app.mail_contexts[loader](uow, context)
+            with i18n.use_language(row.language):
+                body = env.get_template(row.template).render(**context)
+        except Exception as exc:  # a mail that cannot be rendered is failed, never lost silently
+            log.exception("mail %s (%s) could not be rendered", row.id, row.template)
+            async with uow.transaction():
+                await OutboxMessage.update({
+                    OutboxMessage.status: OutboxMessage.Status.failed, OutboxMessage.needs_render: False,
+                    OutboxMessage.last_error: f"render: {type(exc).__name__}: {exc}"[:2000],
+                }).where(OutboxMessage.id == row.id)
+            continue
+        async with uow.transaction():
+            await OutboxMessage.update({OutboxMessage.body_text: body, OutboxMessage.needs_render: False}).where(
+                (OutboxMessage.id == row.id) & (OutboxMessage.needs_render == True))  # noqa: E712
+        done += 1
+    return done
 
 
 def _smtp_options(url: str) -> dict:
@@ -73,62 +132,95 @@ def build_email(settings: Settings, row: OutboxMessage) -> EmailMessage:
     return message
 
 
-async def deliver(settings: Settings, row: OutboxMessage) -> None:
-    email = build_email(settings, row)
-    if settings.smtp_url:
-        await aiosmtplib.send(email, **_smtp_options(settings.smtp_url))
-    else:
-        folder = Path(settings.mail_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{row.id:08d}.eml"
-        await asyncio.to_thread(path.write_bytes, bytes(email))
+class _Delivery:
+    """One SMTP connection for a batch of mails (or the mail folder without SMTP)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def send(self, row: OutboxMessage) -> None:
+        email = build_email(self.settings, row)
+        if not self.settings.smtp_url:
+            folder = Path(self.settings.mail_dir)
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread((folder / f"{row.id:08d}.eml").write_bytes, bytes(email))
+            return
+        if self.client is None or not self.client.is_connected:
+            options = _smtp_options(self.settings.smtp_url)
+            username, password = options.pop("username", None), options.pop("password", None)
+            self.client = aiosmtplib.SMTP(**options)
+            await self.client.connect()
+            if username:
+                await self.client.login(username, password)
+        try:
+            await self.client.send_message(email)
+        except aiosmtplib.SMTPServerDisconnected:
+            self.client = None
+            raise
+
+    async def close(self) -> None:
+        if self.client is not None and self.client.is_connected:
+            try:
+                await self.client.quit()
+            except aiosmtplib.SMTPException:
+                self.client.close()
 
 
-async def _lease(row_id: int) -> bool:
-    """Take a row for two minutes; another process that tries the same row gets nothing."""
-    moment = now()
-    taken = await OutboxMessage.update(
-        {OutboxMessage.locked_until: moment + LEASE}
-    ).where(
-        (OutboxMessage.id == row_id)
-        & (OutboxMessage.status == OutboxMessage.Status.pending)
-        & ((OutboxMessage.locked_until.is_null()) | (OutboxMessage.locked_until < moment))
-    ).returning(OutboxMessage.id)
-    return bool(taken)
+async def _lease(uow: UnitOfWork, row_ids: list[int]) -> list[int]:
+    """Take rows for two minutes; rows another process took are left to it."""
+    moment = uow.now()
+    async with uow.transaction():
+        taken = await OutboxMessage.update({OutboxMessage.locked_until: moment + LEASE}).where(
+            OutboxMessage.id.is_in(row_ids) & (OutboxMessage.status == OutboxMessage.Status.pending)
+            & (OutboxMessage.needs_render == False)  # noqa: E712
+            & ((OutboxMessage.locked_until.is_null()) | (OutboxMessage.locked_until < moment))
+        ).returning(OutboxMessage.id)
+    return [row["id"] for row in taken]
 
 
-async def send_pending(settings: Settings, limit: int = 50) -> int:
-    """Send what is due. Returns how many mails left."""
-    moment = now()
-    due = await OutboxMessage.objects().where(
-        (OutboxMessage.status == OutboxMessage.Status.pending)
+async def send_pending(uow: UnitOfWork, limit: int = 50) -> int:
+    """Render and send what is due, at most `limit` mails. Returns how many were sent."""
+    await render_pending(uow, limit)
+    moment = uow.now()
+    due = await OutboxMessage.select(OutboxMessage.id).where(
+        (OutboxMessage.status == OutboxMessage.Status.pending) & (OutboxMessage.needs_render == False)  # noqa: E712
         & (OutboxMessage.send_after <= moment)
         & ((OutboxMessage.locked_until.is_null()) | (OutboxMessage.locked_until < moment))
     ).order_by(OutboxMessage.id).limit(limit)
-    sent = 0
-    for row in due:
-        if not await _lease(row.id):
-            continue
-        try:
-            await deliver(settings, row)
-        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
-            attempts = row.attempts + 1
-            failed = attempts >= MAX_ATTEMPTS
-            log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, attempts, exc)
+    if not due:
+        return 0
+    ids = await _lease(uow, [row["id"] for row in due])
+    if not ids:
+        return 0
+    rows = await OutboxMessage.objects().where(OutboxMessage.id.is_in(ids)).order_by(OutboxMessage.id)
+    delivery = _Delivery(uow.settings)
+    sent, failed = [], []
+    try:
+        for row in rows:
+            try:
+                await delivery.send(row)
+            except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+                log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, row.attempts + 1, exc)
+                failed.append((row, str(exc)))
+                continue
+            sent.append(row.id)
+    finally:
+        await delivery.close()
+    async with uow.transaction():
+        if sent:
             await OutboxMessage.update({
-                OutboxMessage.attempts: attempts,
-                OutboxMessage.last_error: str(exc)[:2000],
+                OutboxMessage.status: OutboxMessage.Status.sent, OutboxMessage.sent_at: uow.now(),
+                OutboxMessage.attempts: OutboxMessage.attempts + 1, OutboxMessage.locked_until: None,
+                OutboxMessage.last_error: "",
+            }).where(OutboxMessage.id.is_in(sent))
+        for row, error in failed:
+            attempts = row.attempts + 1
+            await OutboxMessage.update({
+                OutboxMessage.attempts: attempts, OutboxMessage.last_error: error[:2000],
                 OutboxMessage.locked_until: None,
-                OutboxMessage.send_after: now() + timedelta(minutes=2 ** attempts),
-                OutboxMessage.status: OutboxMessage.Status.failed if failed else OutboxMessage.Status.pending,
+                OutboxMessage.send_after: uow.now() + timedelta(minutes=2 ** attempts),
+                OutboxMessage.status: OutboxMessage.Status.failed if attempts >= MAX_ATTEMPTS
+                else OutboxMessage.Status.pending,
             }).where(OutboxMessage.id == row.id)
-            continue
-        await OutboxMessage.update({
-            OutboxMessage.status: OutboxMessage.Status.sent,
-            OutboxMessage.sent_at: now(),
-            OutboxMessage.attempts: row.attempts + 1,
-            OutboxMessage.locked_until: None,
-            OutboxMessage.last_error: "",
-        }).where(OutboxMessage.id == row.id)
-        sent += 1
-    return sent
+    return len(sent)

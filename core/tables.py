@@ -1,8 +1,8 @@
-"""Tables every domain shares: the mail outbox and the audit log."""
+"""Tables every domain shares: the mail outbox, the audit log and the scheduled jobs' leases."""
 
 from enum import Enum
 
-from piccolo.columns import JSONB, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -27,6 +27,11 @@ class OutboxMessage(Table, tablename="outbox_message"):
     locked_until = Timestamptz(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)
     last_error = Text(default="")
+    # Queued inside a change's transaction with its template and context; rendered after commit
+    # by the outbox job (so a write never waits for templates).
+    template = Varchar(length=120, default="")
+    context = JSONB(default={})
+    needs_render = Boolean(default=False)
 
 
 class AuditEntry(Table, tablename="audit_entry"):
@@ -39,3 +44,17 @@ class AuditEntry(Table, tablename="audit_entry"):
     object_type = Varchar(length=60)
     object_id = Varchar(length=60, index=True)
     data = JSONB(default={})
+
+
+class JobState(Table, tablename="job_state"):
+    """One row per scheduled job: its lease (one process runs it at a time) and its last run."""
+
+    name = Varchar(length=60, unique=True)
+    locked_until = Timestamptz(null=True, default=None)
+    locked_by = Varchar(length=120, default="")
+    last_started_at = Timestamptz(null=True, default=None)
+    last_finished_at = Timestamptz(null=True, default=None)
+    next_run_at = Timestamptz(null=True, default=None)
+    last_result = Integer(default=0)
+    last_error = Text(default="")
+    runs = Integer(default=0)

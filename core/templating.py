@@ -1,8 +1,8 @@
-"""The one Jinja2 environment: pages, htmx fragments and mails, with gettext and nl-BE filters."""
+"""The Jinja2 environment of a Werkbank (pages, htmx fragments and mails, with gettext and nl-BE
+filters); each app makes its own (core.registry.Werkbank.templates) and the plugins add globals."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -12,8 +12,7 @@ from core import i18n
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-@functools.lru_cache(maxsize=1)
-def environment() -> Environment:
+def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
@@ -38,5 +37,5 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context) -> str:
-    return environment().get_template(name).render(**context)
+def render(name: str, env: Environment | None = None, **context) -> str:
+    return (env or make_environment()).get_template(name).render(**context)

@@ -11,10 +11,6 @@ from core.i18n import BRUSSELS
 from core.i18n import gettext as _
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def from_local(naive: datetime, field_name: str = "") -> datetime:
     """A naive Brussels wall time -> an aware UTC datetime."""
     if naive.tzinfo is not None:

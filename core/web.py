@@ -26,7 +26,6 @@ from core import i18n
 from core.errors import DomainError, RateLimited, ValidationFailed
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
-from core.templating import environment
 
 log = logging.getLogger("werkbank.web")
 
@@ -40,10 +39,6 @@ PROBLEM = "application/problem+json"
 MAX_ID = 2**31 - 1
 ObjectId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, QueryParameter(ge=1, le=MAX_ID)]
-
-# Globals for every page; app.py fills in settings-dependent values (navigation, base URL).
-page_globals: dict[str, Any] = {}
-
 
 def full_path(scope: Scope) -> str:
     """The path as the client sent it (inside a mounted app, scope["path"] is only the rest)."""
@@ -69,7 +64,6 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
     token = csrf_token(request)
     flashes = read_flash(request)
     return {
-        **page_globals,
         "request": request,
         "actor": request.scope.get("user"),
         "csrf_token": token,
@@ -83,7 +77,7 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
            block: str | None = None, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """The whole page; or, for an htmx request and a named `block`, only that block."""
-    env = environment()
+    env = request.app.state.werkbank.templates
     tmpl = env.get_template(template)
     ctx = page_context(request, context or {})
     if block and is_htmx(request):

@@ -1,6 +1,7 @@
-"""Background jobs: the outbox now; calendar imports, reminders and expiry join later. Several
-workers may run at once (row leases keep a job from running twice). The web process runs one
-in-process unless told not to; `werkbank worker` runs one on its own."""
+"""The process that runs scheduled jobs (the outbox, expiry, reminders; later calendar imports
+and payment deadlines). The web process runs one in-process unless told not to; `werkbank
+worker` runs one on its own. Several may run at once: each job's lease row keeps it to one
+process at a time."""
 
 from __future__ import annotations
 
@@ -8,51 +9,39 @@ import asyncio
 import contextlib
 import logging
 
-from core import db, mail
-from core.settings import Settings
+from core.registry import Werkbank
 
 log = logging.getLogger("werkbank.worker")
 
-POLL_SECONDS = 5.0
+MAX_SLEEP_SECONDS = 5.0
 
 
 class Worker:
-    def __init__(self, settings: Settings, jobs: list | None = None) -> None:
-        """`jobs`: coroutine functions of the domains, run each round (expiry, reminders...)."""
-        self.settings = settings
-        self.jobs = list(jobs or [])
-        self._wake = asyncio.Event()
+    def __init__(self, app: Werkbank) -> None:
+        self.app = app
         self._task: asyncio.Task | None = None
         self._stopping = False
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run_once(self) -> int:
-        for job in self.jobs:
-            try:
-                await job()
-            except Exception:  # one failing job must not stop the others; the trace is logged
-                log.exception("job %s failed", getattr(job, "__name__", job))
-        return await mail.send_pending(self.settings)
+    async def run_once(self):
+        return await self.app.jobs.run_due()
 
     async def run_forever(self) -> None:
-        db.on_commit(self.wake)
+        jobs = self.app.jobs
         while not self._stopping:
             try:
-                await self.run_once()
+                await jobs.run_due()
+                wait = min(MAX_SLEEP_SECONDS, jobs.seconds_until_next(await jobs.states()))
             except Exception:  # keep the loop alive; the error is logged with its trace
                 log.exception("worker round failed")
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+                wait = MAX_SLEEP_SECONDS
+            await jobs.wait(wait)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run_forever(), name="werkbank-worker")
 
     async def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
+        self.app.jobs.wake("stop")
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -6,6 +6,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery
 
 from accounts.auth import login_required
+from core.edge import Uow
 from core.web import ObjectId
 from inventory import search, services
 from inventory.labels import category_name, price_text
@@ -18,7 +19,7 @@ class ResourceApiController(Controller):
     guards = [login_required]
 
     @get("/", summary="Resources that match; only those free for the whole window with free_from/free_to")
-    async def list_resources(self, request: Request, q: FromQuery[str | None] = None,
+    async def list_resources(self, request: Request, uow: Uow, q: FromQuery[str | None] = None,
                              category: FromQuery[str | None] = None, region: FromQuery[str | None] = None,
                              near: FromQuery[str | None] = None, radius_km: FromQuery[str | None] = None,
                              free_from: FromQuery[str | None] = None, free_to: FromQuery[str | None] = None,
@@ -27,10 +28,10 @@ class ResourceApiController(Controller):
         params = {"q": q or "", "category": category or "", "region": region or "", "near": near or "",
                   "radius_km": radius_km or "", "free_from": free_from or "", "free_to": free_to or "",
                   "study_programme": study_programme or "", "page": page or ""}
-        query, _origin = await search.build_query(request.scope["user"], params, page_size=100)
+        query, _origin = await search.build_query(uow, params, page_size=100)
         if not near:
             query.near = None if not radius_km else query.near  # the API measures from `near` or the school
-        result = await search.search(query)
+        result = await search.search(uow, query)
         base = request.app.state.settings.base_url
         return ResourceList(total=result.total, items=[ResourceSummary(
             id=hit.id, name=hit.name, kind=hit.kind, category=hit.category_slug,
@@ -42,8 +43,8 @@ class ResourceApiController(Controller):
         ) for hit in result.hits])
 
     @get("/{resource_id:int}", summary="One resource with its rules")
-    async def get_resource(self, request: Request, resource_id: ObjectId) -> ResourceOut:
-        d = await services.resource_detail(request.scope["user"], resource_id)
+    async def get_resource(self, request: Request, uow: Uow, resource_id: ObjectId) -> ResourceOut:
+        d = await services.resource_detail(uow, resource_id)
         r, f = d.resource, d.facility
         base = request.app.state.settings.base_url
         return ResourceOut(

@@ -22,12 +22,10 @@ class Day:
 
 def wall_time(day: date, at: time) -> datetime:
     """A wall time on a day as UTC. In the spring gap, a time that does not exist moves forward
-    by the gap (02:30 -> 03:30); in the autumn overlap the first occurrence counts."""
-    local = datetime.combine(day, at).replace(tzinfo=BRUSSELS, fold=0)
-    utc = local.astimezone(timezone.utc)
-    if utc.astimezone(BRUSSELS).replace(tzinfo=None) != datetime.combine(day, at):
-        utc = datetime.combine(day, at).replace(tzinfo=BRUSSELS, fold=1).astimezone(timezone.utc)
-    return utc
+    by the gap (02:30 -> 03:30 summer time); in the autumn overlap the first occurrence counts
+    (02:30 summer time). zoneinfo does both with fold=0: a time in the gap takes the offset from
+    before the change (+01:00), which lands an hour later on the wall."""
+    return datetime.combine(day, at).replace(tzinfo=BRUSSELS, fold=0).astimezone(timezone.utc)
 
 
 def subtract(spans: list[Span], blocks: list[Span]) -> list[Span]:

@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from accounts.auth import role_required
 from accounts.tables import Membership
+from core.edge import Uow
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import gettext as _
 from core.web import MAX_ID, ObjectId, QueryId, render, uploaded_file
@@ -22,8 +23,8 @@ owner_required = role_required(Membership.Role.owner_staff)
 OwnerId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]  # ?owner=, when staff serve several
 
 
-async def _owner(request: Request, owner: int | None) -> tuple[Any, list]:
-    owners = await services.owner_organisations(request.scope["user"])
+async def _owner(uow: Uow, owner: int | None) -> tuple[Any, list]:
+    owners = await services.owner_organisations(uow)
     if not owners:
         raise NotAllowed(_("Your account belongs to no organisation that offers infrastructure."))
     chosen = next((o for o in owners if o.id == owner), owners[0]) if owner else owners[0]
@@ -72,41 +73,41 @@ class InventoryController(Controller):
     guards = [owner_required]
 
     @get("/", name="inventory")
-    async def index(self, request: Request, owner: OwnerId = None) -> Response:
-        if request.scope["user"].is_platform_admin and not await services.owner_organisations(request.scope["user"]):
+    async def index(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        if request.scope["user"].is_platform_admin and not await services.owner_organisations(uow):
             return render(request, "inventory/index.html", {"owner": None, "owners": [], "overview": []})
-        chosen, owners = await _owner(request, owner)
-        overview = await services.inventory_overview(request.scope["user"], chosen.id)
+        chosen, owners = await _owner(uow, owner)
+        overview = await services.inventory_overview(uow, chosen.id)
         return render(request, "inventory/index.html", {"owner": chosen, "owners": owners, "overview": overview})
 
     # --- facilities ------------------------------------------------------------------------
 
     @get("/facilities/new", name="facility_new")
-    async def facility_new(self, request: Request, owner: OwnerId = None) -> Response:
-        chosen, _owners = await _owner(request, owner)
+    async def facility_new(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        chosen, _owners = await _owner(uow, owner)
         return render(request, "inventory/facility_form.html", {"owner": chosen, "facility": None, "data": {}, "errors": {}})
 
     @get("/facilities/{facility_id:int}/edit", name="facility_edit")
-    async def facility_edit(self, request: Request, facility_id: ObjectId) -> Response:
-        facility = await services.facility_for_edit(request.scope["user"], facility_id)
-        chosen, _owners = await _owner(request, facility.owner)
+    async def facility_edit(self, request: Request, uow: Uow, facility_id: ObjectId) -> Response:
+        facility = await services.facility_for_edit(uow, facility_id)
+        chosen, _owners = await _owner(uow, facility.owner)
         return render(request, "inventory/facility_form.html",
                       {"owner": chosen, "facility": facility, "data": facility.to_dict(), "errors": {}})
 
     @post("/facilities", name="facility_create")
-    async def facility_create(self, request: Request, owner: OwnerId = None) -> Response:
-        return await self._save_facility(request, owner, None)
+    async def facility_create(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        return await self._save_facility(request, uow, owner, None)
 
     @post("/facilities/{facility_id:int}", name="facility_update")
-    async def facility_update(self, request: Request, facility_id: ObjectId) -> Response:
-        facility = await services.facility_for_edit(request.scope["user"], facility_id)
-        return await self._save_facility(request, facility.owner, facility)
+    async def facility_update(self, request: Request, uow: Uow, facility_id: ObjectId) -> Response:
+        facility = await services.facility_for_edit(uow, facility_id)
+        return await self._save_facility(request, uow, facility.owner, facility)
 
-    async def _save_facility(self, request: Request, owner: int | None, facility: Facility | None) -> Response:
-        chosen, _owners = await _owner(request, owner)
+    async def _save_facility(self, request: Request, uow: Uow, owner: int | None, facility: Facility | None) -> Response:
+        chosen, _owners = await _owner(uow, owner)
         data, _programmes = await _form_data(request)
         try:
-            saved = await services.save_facility(request.scope["user"], chosen.id, data,
+            saved = await services.save_facility(uow, chosen.id, data,
                                                  facility.id if facility else None)
         except ValidationFailed as exc:
             return render(request, "inventory/facility_form.html", {
@@ -116,135 +117,131 @@ class InventoryController(Controller):
 
     # --- resources -------------------------------------------------------------------------
 
-    async def _resource_form(self, request: Request, facility: Facility, resource: Resource | None,
+    async def _resource_form(self, request: Request, uow: Uow, facility: Facility, resource: Resource | None,
                              data: dict, errors: dict, status_code: int = 200, error: str = "") -> Response:
-        actor = request.scope["user"]
-        chosen, _owners = await _owner(request, facility.owner)
+        chosen, _owners = await _owner(uow, facility.owner)
         context = {
             "owner": chosen, "facility": facility, "resource": resource, "data": data, "errors": errors,
             "error": error, "categories": await services.categories(),
             "programmes": await services.study_programmes(),
-            "qualifications": await services.qualifications(actor, facility.owner),
-            "facilities": await services.list_facilities(actor, facility.owner),
+            "qualifications": await services.qualifications(uow, facility.owner),
+            "facilities": await services.list_facilities(uow, facility.owner),
         }
         if resource is not None:
-            detail = await services.resource_detail(actor, resource.id)
+            detail = await services.resource_detail(uow, resource.id)
             context.update(closures=detail.closures, photo_ids=detail.photo_ids)
         return render(request, "inventory/resource_form.html", context, status_code=status_code)
 
     @get("/resources/new", name="resource_new")
-    async def resource_new(self, request: Request, facility: QueryId) -> Response:
-        place = await services.facility_for_edit(request.scope["user"], facility)
+    async def resource_new(self, request: Request, uow: Uow, facility: QueryId) -> Response:
+        place = await services.facility_for_edit(uow, facility)
         defaults = {"capacity": "12", "needs_approval": "on", "min_notice_hours": "48", "max_advance_days": "180",
                     "min_duration_minutes": "60", "max_duration_minutes": "480", "buffer_minutes": "0",
                     "request_expiry_days": "5", "free_cancellation_hours": "72", "late_cancellation_percent": "50",
                     "hours_0": "08:30-16:30", "hours_1": "08:30-16:30", "hours_2": "08:30-12:30",
                     "hours_3": "08:30-16:30", "hours_4": "08:30-16:30", "_programmes": []}
-        return await self._resource_form(request, place, None, defaults, {})
+        return await self._resource_form(request, uow, place, None, defaults, {})
 
     @get("/resources/{resource_id:int}/edit", name="resource_edit")
-    async def resource_edit(self, request: Request, resource_id: ObjectId) -> Response:
-        actor = request.scope["user"]
-        resource = await services.resource_for_edit(actor, resource_id)
-        detail = await services.resource_detail(actor, resource_id)
+    async def resource_edit(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
+        resource = await services.resource_for_edit(uow, resource_id)
+        detail = await services.resource_detail(uow, resource_id)
         data = _resource_form_data(detail.resource, detail.category.slug, detail.week, [p.slug for p in detail.programmes])
-        return await self._resource_form(request, resource.facility, detail.resource, data, {})
+        return await self._resource_form(request, uow, resource.facility, detail.resource, data, {})
 
     @post("/resources", name="resource_create")
-    async def resource_create(self, request: Request) -> Response:
-        return await self._save_resource(request, None)
+    async def resource_create(self, request: Request, uow: Uow) -> Response:
+        return await self._save_resource(request, uow, None)
 
     @post("/resources/{resource_id:int}", name="resource_update")
-    async def resource_update(self, request: Request, resource_id: ObjectId) -> Response:
-        return await self._save_resource(request, resource_id)
+    async def resource_update(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
+        return await self._save_resource(request, uow, resource_id)
 
-    async def _save_resource(self, request: Request, resource_id: int | None) -> Response:
-        actor = request.scope["user"]
+    async def _save_resource(self, request: Request, uow: Uow, resource_id: int | None) -> Response:
         data, programmes = await _form_data(request)
         data.setdefault("needs_approval", "")  # an unticked checkbox sends nothing
         raw = data.get("facility") or ""
         facility_id = int(raw) if raw.isdigit() and int(raw) <= MAX_ID else 0
-        facility = await services.facility_for_edit(actor, facility_id)
-        resource = await services.resource_for_edit(actor, resource_id) if resource_id else None
+        facility = await services.facility_for_edit(uow, facility_id)
+        resource = await services.resource_for_edit(uow, resource_id) if resource_id else None
         try:
-            saved = await services.save_resource(actor, facility.id, data, programmes=programmes,
+            saved = await services.save_resource(uow, facility.id, data, programmes=programmes,
                                                  resource_id=resource_id, week_from_days=True)
         except ValidationFailed as exc:
-            return await self._resource_form(request, facility, resource, {**data, "_programmes": programmes},
+            return await self._resource_form(request, uow, facility, resource, {**data, "_programmes": programmes},
                                              exc.fields, 422, str(exc))
         return go(request, f"/inventory/resources/{saved.id}/edit", _("%(name)s is saved.", name=saved.name))
 
     @post("/resources/{resource_id:int}/retire", name="resource_retire")
-    async def retire(self, request: Request, resource_id: ObjectId) -> Response:
-        resource = await services.set_status(request.scope["user"], resource_id, "retired")
+    async def retire(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
+        resource = await services.set_status(uow, resource_id, "retired")
         return go(request, f"/inventory/resources/{resource_id}/edit",
                   _("%(name)s is retired: teachers no longer find it.", name=resource.name))
 
     @post("/resources/{resource_id:int}/reopen", name="resource_reopen")
-    async def reopen(self, request: Request, resource_id: ObjectId) -> Response:
-        resource = await services.set_status(request.scope["user"], resource_id, "active")
+    async def reopen(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
+        resource = await services.set_status(uow, resource_id, "active")
         return go(request, f"/inventory/resources/{resource_id}/edit",
                   _("%(name)s is open for bookings again.", name=resource.name))
 
     # --- closures and photos ----------------------------------------------------------------
 
     @post("/resources/{resource_id:int}/closures", name="closure_add")
-    async def closure_add(self, request: Request, resource_id: ObjectId) -> Response:
+    async def closure_add(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
         data, _programmes = await _form_data(request)
         try:
-            await services.add_closure(request.scope["user"], resource_id, data.get("starts_at", ""),
+            await services.add_closure(uow, resource_id, data.get("starts_at", ""),
                                        data.get("ends_at", ""), data.get("reason", ""))
         except ValidationFailed as exc:
             return go(request, f"/inventory/resources/{resource_id}/edit#closures", str(exc), "error")
         return go(request, f"/inventory/resources/{resource_id}/edit#closures", _("The closure is added."))
 
     @post("/closures/{closure_id:int}/delete", name="closure_delete")
-    async def closure_delete(self, request: Request, closure_id: ObjectId) -> Response:
-        resource_id = await services.delete_closure(request.scope["user"], closure_id)
+    async def closure_delete(self, request: Request, uow: Uow, closure_id: ObjectId) -> Response:
+        resource_id = await services.delete_closure(uow, closure_id)
         return go(request, f"/inventory/resources/{resource_id}/edit#closures", _("The closure is removed."))
 
     @post("/resources/{resource_id:int}/photos", name="photo_add")
-    async def photo_add(self, request: Request, resource_id: ObjectId) -> Response:
+    async def photo_add(self, request: Request, uow: Uow, resource_id: ObjectId) -> Response:
         content, fields = await uploaded_file(request, "photo")
         try:
-            await services.add_photo(request.scope["user"], resource_id, content, fields.get("caption", ""))
+            await services.add_photo(uow, resource_id, content, fields.get("caption", ""))
         except ValidationFailed as exc:
             return go(request, f"/inventory/resources/{resource_id}/edit#photos", str(exc), "error")
         return go(request, f"/inventory/resources/{resource_id}/edit#photos", _("The photo is added."))
 
     @post("/photos/{photo_id:int}/delete", name="photo_delete")
-    async def photo_delete(self, request: Request, photo_id: ObjectId) -> Response:
-        resource_id = await services.delete_photo(request.scope["user"], photo_id)
+    async def photo_delete(self, request: Request, uow: Uow, photo_id: ObjectId) -> Response:
+        resource_id = await services.delete_photo(uow, photo_id)
         return go(request, f"/inventory/resources/{resource_id}/edit#photos", _("The photo is removed."))
 
     # --- qualifications ---------------------------------------------------------------------
 
     @get("/qualifications", name="qualifications")
-    async def qualifications(self, request: Request, owner: OwnerId = None) -> Response:
-        chosen, owners = await _owner(request, owner)
-        rows = await services.qualifications(request.scope["user"], chosen.id)
+    async def qualifications(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        chosen, owners = await _owner(uow, owner)
+        rows = await services.qualifications(uow, chosen.id)
         grants = await services.grants([q.id for q in rows])
         return render(request, "inventory/qualifications.html", {
             "owner": chosen, "owners": owners, "qualifications": rows, "grants": grants,
         }, block="qualifications")
 
     @post("/qualifications", name="qualification_create")
-    async def qualification_create(self, request: Request, owner: OwnerId = None) -> Response:
-        chosen, _owners = await _owner(request, owner)
+    async def qualification_create(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        chosen, _owners = await _owner(uow, owner)
         data, _p = await _form_data(request)
         try:
-            await services.create_qualification(request.scope["user"], chosen.id, data.get("name", ""),
+            await services.create_qualification(uow, chosen.id, data.get("name", ""),
                                                 data.get("description", ""))
         except ValidationFailed as exc:
             return go(request, f"/inventory/qualifications?owner={chosen.id}", str(exc), "error")
         return go(request, f"/inventory/qualifications?owner={chosen.id}", _("The qualification is created."))
 
     @post("/qualifications/{qualification_id:int}/grants", name="qualification_grant")
-    async def grant(self, request: Request, qualification_id: ObjectId) -> Response:
+    async def grant(self, request: Request, uow: Uow, qualification_id: ObjectId) -> Response:
         data, _p = await _form_data(request)
-        actor = request.scope["user"]
         try:
-            grant = await services.grant_qualification(actor, qualification_id, data.get("teacher_email", ""),
+            grant = await services.grant_qualification(uow, qualification_id, data.get("teacher_email", ""),
                                                        data.get("expires_on", ""))
         except ValidationFailed as exc:
             return go(request, "/inventory/qualifications", str(exc), "error")
@@ -252,33 +249,33 @@ class InventoryController(Controller):
         return go(request, "/inventory/qualifications", _("The qualification is granted."))
 
     @post("/grants/{grant_id:int}/withdraw", name="qualification_withdraw")
-    async def withdraw(self, request: Request, grant_id: ObjectId) -> Response:
-        await services.withdraw_grant(request.scope["user"], grant_id)
+    async def withdraw(self, request: Request, uow: Uow, grant_id: ObjectId) -> Response:
+        await services.withdraw_grant(uow, grant_id)
         return go(request, "/inventory/qualifications", _("The qualification is withdrawn."))
 
     # --- CSV -------------------------------------------------------------------------------
 
     @get("/import", name="inventory_import")
-    async def import_form(self, request: Request, owner: OwnerId = None) -> Response:
-        chosen, _owners = await _owner(request, owner)
+    async def import_form(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        chosen, _owners = await _owner(uow, owner)
         return render(request, "inventory/import.html", {"owner": chosen, "columns": csvio.COLUMNS, "report": None})
 
     @post("/import", name="inventory_import_post")
-    async def import_file(self, request: Request, owner: OwnerId = None) -> Response:
-        chosen, _owners = await _owner(request, owner)
+    async def import_file(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        chosen, _owners = await _owner(uow, owner)
         content, _fields = await uploaded_file(request, "file")
         context = {"owner": chosen, "columns": csvio.COLUMNS, "report": None}
         if not content:
             return render(request, "inventory/import.html", {**context, "error": _("Choose a CSV file.")}, status_code=422)
         try:
-            report = await csvio.import_inventory(request.scope["user"], chosen.id, content)
+            report = await csvio.import_inventory(uow, chosen.id, content)
         except ValidationFailed as exc:
             return render(request, "inventory/import.html", {**context, "error": str(exc)}, status_code=422)
         return render(request, "inventory/import.html", {**context, "report": report})
 
     @get("/export.csv", name="inventory_export")
-    async def export(self, request: Request, owner: OwnerId = None) -> Response:
-        chosen, _owners = await _owner(request, owner)
-        text = await csvio.export_inventory(request.scope["user"], chosen.id)
+    async def export(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
+        chosen, _owners = await _owner(uow, owner)
+        text = await csvio.export_inventory(uow, chosen.id)
         return Response(content="\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="werkbank-{chosen.slug}.csv"'})

@@ -9,12 +9,11 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from accounts.services import Actor
 from accounts.tables import Organisation
 from core import audit
-from core.db import atomic
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import gettext as _
+from core.uow import UnitOfWork
 from inventory import services
 from inventory.fields import read_facility, read_resource
 from inventory.hours import format_week
@@ -102,8 +101,9 @@ def _resource_data(row: dict[str, str]) -> dict[str, str]:
     return data
 
 
-async def import_inventory(actor: Actor, owner_id: int, content: bytes,
+async def import_inventory(uow: UnitOfWork, owner_id: int, content: bytes,
                            progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    actor = uow.actor
     if not services.can_manage(actor, owner_id):
         raise NotAllowed(_("Only the staff of its owner may change this inventory."))
     rows = read_rows(content)
@@ -118,7 +118,7 @@ async def import_inventory(actor: Actor, owner_id: int, content: bytes,
             resources[r.external_id] = r
     seen_resources: set[str] = set()
     located: dict[tuple, dict] = {}
-    async with atomic():
+    async with uow.transaction():
         for index, (line, row) in enumerate(rows, start=1):
             if progress:
                 progress(index, len(rows))
@@ -137,9 +137,14 @@ async def import_inventory(actor: Actor, owner_id: int, content: bytes,
                 report.rejected.append(RejectedRow(line, _("resource_id %(id)s appears twice in the file.", id=external)))
                 continue
             seen_resources.add(external)
+            known = (dict(facilities), dict(resources), {k: v for k, v in vars(report).items() if isinstance(v, int)})
             try:
-                await _import_row(actor, owner_id, row, facilities, resources, report, located)
+                async with uow.transaction():  # a savepoint: a rejected row leaves nothing behind
+                    await _import_row(uow, owner_id, row, facilities, resources, report, located)
             except ValidationFailed as exc:
+                facilities.clear(), facilities.update(known[0])
+                resources.clear(), resources.update(known[1])
+                vars(report).update(known[2])
                 detail = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc)
                 report.rejected.append(RejectedRow(line, detail))
         await audit.record(actor, "inventory.imported", "organisation", owner_id, created=report.created,
@@ -147,14 +152,14 @@ async def import_inventory(actor: Actor, owner_id: int, content: bytes,
     return report
 
 
-async def _import_row(actor, owner_id, row, facilities, resources, report, located) -> None:
+async def _import_row(uow: UnitOfWork, owner_id, row, facilities, resources, report, located) -> None:
     facility_parsed, errors = read_facility(_facility_data(row))
     if errors:
         raise ValidationFailed("", {f"facility_{k}": v for k, v in errors.items()})
     facility = facilities.get(facility_parsed.external_id)
     key = tuple(vars(facility_parsed).values())
     if key not in located:  # geocode each facility once per import, not once per row
-        located[key] = services.facility_values(facility_parsed)
+        located[key] = services.facility_values(uow, facility_parsed)
     values = located[key]
     if facility is None:
         facility = Facility(owner=owner_id, **{column._meta.name: value for column, value in values.items()})
@@ -163,8 +168,8 @@ async def _import_row(actor, owner_id, row, facilities, resources, report, locat
         report.facilities_created += 1
     elif any(getattr(facility, column._meta.name) != value for column, value in values.items()):
         await Facility.update(values).where(Facility.id == facility.id)
-        for column, value in values.items():
-            setattr(facility, column._meta.name, value)
+        facility = await Facility.objects().where(Facility.id == facility.id).first()  # a new object: a
+        facilities[facility.external_id] = facility  # rejected row restores the old one
         report.facilities_updated += 1
 
     data = _resource_data(row)
@@ -215,9 +220,9 @@ def _euro(cents: int) -> str:
     return "" if not cents else f"{cents // 100},{cents % 100:02d}"
 
 
-async def export_inventory(actor: Actor, owner_id: int) -> str:
+async def export_inventory(uow: UnitOfWork, owner_id: int) -> str:
     """The owner's inventory in the import format (';'-separated, as Excel in Belgium reads it)."""
-    facilities = await services.list_facilities(actor, owner_id)
+    facilities = await services.list_facilities(uow, owner_id)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=";", lineterminator="\n")
     writer.writeheader()

@@ -10,7 +10,6 @@ from PIL import Image, ImageDraw
 
 from accounts.tables import Organisation, User
 from core.i18n import BRUSSELS
-from core.timeutil import now
 from inventory.hours import parse_week
 from inventory.tables import (
     Category,
@@ -180,7 +179,7 @@ def _photo_bytes(title: str, colour: str) -> bytes:
     return out.getvalue()
 
 
-async def load(scale: int = 1) -> None:
+async def load(uow, scale: int = 1) -> None:
     owners = {o.slug: o.id for o in await Organisation.objects().where(
         Organisation.kind.is_in(["sector_fund", "training_centre", "company", "government"]))}
     categories = {c.slug: c.id for c in await Category.objects()}
@@ -193,10 +192,10 @@ async def load(scale: int = 1) -> None:
     teacher = await User.objects().where(User.email == "leerkracht@demo.werkbank.be").first()
     if teacher is not None:
         await QualificationGrant.insert(QualificationGrant(
-            qualification=welding.id, teacher=teacher.id, expires_on=(now() + timedelta(days=365)).date()))
+            qualification=welding.id, teacher=teacher.id, expires_on=(uow.now() + timedelta(days=365)).date()))
     week = parse_week(WEEKDAYS)
     week_short = parse_week("ma-do 08:00-16:00; vr 08:00-12:00")
-    today = now().astimezone(BRUSSELS).date()
+    today = uow.now().astimezone(BRUSSELS).date()
     counter = 0
     for copy in range(scale):
         for owner_slug, code, name, street, postal_code, cats in FACILITIES:

@@ -10,16 +10,12 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
 from accounts.auth import login_required
+from core.edge import Uow
 from core.errors import ValidationFailed, not_found
 from core.i18n import BRUSSELS
-from core.timeutil import now
 from core.web import ObjectId, render
 from inventory import availability, search, services
 from regions.geography import REGIONS
-
-# Other domains add what else takes a resource's time on its page (Step 3: holding bookings with
-# their buffers): async (resource, start, end) -> list of (start, end).
-taken_time_providers: list = []
 
 SEARCH_PARAMS = ("q", "category", "study_programme", "region", "near", "radius_km", "free_from", "free_to", "page")
 
@@ -42,12 +38,12 @@ class DiscoveryController(Controller):
     guards = [login_required]
 
     @get("/search", name="search")
-    async def search_page(self, request: Request) -> Response:
+    async def search_page(self, request: Request, uow: Uow) -> Response:
         params = {name: request.query_params.get(name, "") for name in SEARCH_PARAMS}
         error, fields, result, origin = "", {}, None, ""
         try:
-            query, origin = await search.build_query(request.scope["user"], params)
-            result = await search.search(query)
+            query, origin = await search.build_query(uow, params)
+            result = await search.search(uow, query)
         except ValidationFailed as exc:
             error, fields = str(exc), exc.fields
         page = int(params["page"]) if params["page"].isdigit() else 1
@@ -61,12 +57,13 @@ class DiscoveryController(Controller):
                       status_code=422 if error else 200)
 
     @get("/resources/{resource_id:int}", name="resource")
-    async def resource_page(self, request: Request, resource_id: ObjectId, week: FromQuery[str | None] = None) -> Response:
-        context = await resource_page_context(request, resource_id, week)
+    async def resource_page(self, request: Request, uow: Uow, resource_id: ObjectId,
+                            week: FromQuery[str | None] = None) -> Response:
+        context = await resource_page_context(request, uow, resource_id, week)
         return render(request, "inventory/resource.html", context, block="week")
 
     @get("/photos/{photo_id:int}", name="photo")
-    async def photo(self, request: Request, photo_id: ObjectId) -> Response:
+    async def photo(self, request: Request, uow: Uow, photo_id: ObjectId) -> Response:
         row = await services.photo(photo_id)
         if row is None:
             raise not_found()
@@ -75,18 +72,19 @@ class DiscoveryController(Controller):
             "Content-Disposition": "inline"})
 
 
-async def resource_page_context(request: Request, resource_id: int, week: str | None = None, **extra) -> dict:
+async def resource_page_context(request: Request, uow: Uow, resource_id: int, week: str | None = None,
+                                **extra) -> dict:
     """What the resource page shows: the resource, and a week of free time (opening hours minus
-    closures and whatever the providers add)."""
-    detail = await services.resource_detail(request.scope["user"], resource_id)
-    today = now().astimezone(BRUSSELS).date()
+    closures and what the `resource.taken_time` hooks add, e.g. booking's holding bookings)."""
+    detail = await services.resource_detail(uow, resource_id)
+    moment = uow.now()
+    today = moment.astimezone(BRUSSELS).date()
     first = week_of(week, today)
     start = availability.wall_time(first, time(0, 0))
     end = availability.wall_time(first + timedelta(days=7), time(0, 0))
     blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
-    for provider in taken_time_providers:
-        blocks += await provider(detail.resource, start, end)
-    moment = now()
+    for provider in uow.app.hooks.get("resource.taken_time"):
+        blocks += await provider(uow, detail.resource, start, end)
     if moment > start:
         blocks.append((start, moment))  # what has passed is not free any more
     days = availability.days(detail.week, first, 7, blocks)

@@ -12,16 +12,13 @@ from datetime import datetime, timedelta
 from core.errors import ValidationFailed
 from core.i18n import gettext as _
 from core.i18n import to_local_date_parts
+from core.uow import UnitOfWork
 from inventory.tables import Resource
 from regions.geocoding import distance_km
 
 KM_PER_DEGREE_LAT = 111.2
 MAX_WINDOW_DAYS = 14
 PAGE_SIZE = 25
-
-# Hooks later domains add to the "free between" filter: each returns (SQL, args) that must
-# hold for a resource to be free in [start, end) (Step 3: no holding booking overlaps).
-free_window_conditions: list = []
 
 
 @dataclass
@@ -89,7 +86,10 @@ def validate_window(free_from: datetime | None, free_to: datetime | None) -> Non
         raise ValidationFailed(_("Search free time over at most %(n)s days.", n=MAX_WINDOW_DAYS))
 
 
-async def search(query: SearchQuery) -> SearchResult:
+async def search(uow: UnitOfWork, query: SearchQuery) -> SearchResult:
+    """The resources that match. With a free window, the `search.free_window` hooks that higher
+    domains register (booking: no holding booking, buffers included, notice and duration) add
+    SQL conditions: (engine_type, start, end, now) -> (SQL with {} placeholders, args)."""
     validate_window(query.free_from, query.free_to)
     where = ["f.active = {}"]
     args: list = [True]
@@ -135,8 +135,8 @@ async def search(query: SearchQuery) -> SearchResult:
             where.append("EXISTS (SELECT 1 FROM opening_hours oh WHERE oh.resource = r.id AND oh.weekday = {} "
                          "AND oh.opens <= {} AND oh.closes >= {})")
             args += [weekday, opens, closes]
-        for condition in free_window_conditions:
-            sql, extra = condition(query.free_from, query.free_to)
+        for condition in uow.app.hooks.get("search.free_window"):
+            sql, extra = condition(Resource._meta.db.engine_type, query.free_from, query.free_to, uow.now())
             where.append(sql)
             args += extra
     sql = (
@@ -193,7 +193,7 @@ def _number(params: dict, name: str, low: float, high: float) -> float | None:
     return value
 
 
-async def build_query(actor, params: dict[str, str], page_size: int = PAGE_SIZE) -> tuple[SearchQuery, str]:
+async def build_query(uow: UnitOfWork, params: dict[str, str], page_size: int = PAGE_SIZE) -> tuple[SearchQuery, str]:
     """A SearchQuery from request parameters (q, category, study_programme, region, near,
     radius_km, free_from, free_to, page). `near` is a postal code; without it a teacher searches
     from their school. Returns the query and the name of the place distances are measured from."""
@@ -218,7 +218,7 @@ async def build_query(actor, params: dict[str, str], page_size: int = PAGE_SIZE)
             raise ValidationFailed(message, {"near": message})
         query.near, origin = point, near
     else:
-        query.near, origin = await school_point(actor)
+        query.near, origin = await school_point(uow.actor)
     query.radius_km = _number(params, "radius_km", 1, 500)
     if query.radius_km and query.near is None:
         message = _("Give a postal code to measure the distance from.")

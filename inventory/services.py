@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 
 from PIL import Image, UnidentifiedImageError
 
-from accounts.services import Actor
+from accounts.services import OWNER_KINDS, Actor
 from accounts.tables import Membership, Organisation, User
 from core import audit
-from core.db import atomic
 from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.i18n import BRUSSELS
 from core.i18n import gettext as _
-from core.timeutil import now, parse_local
+from core.timeutil import parse_local
+from core.uow import UnitOfWork
 from inventory.fields import FacilityInput, ResourceInput, read_facility, read_resource
 from inventory.hours import Interval
 from inventory.tables import (
@@ -31,10 +32,8 @@ from inventory.tables import (
     ResourceProgramme,
     StudyProgramme,
 )
-from regions import geocoding
 
 Role = Membership.Role
-OWNER_KINDS = ("sector_fund", "training_centre", "company", "government")
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTO_SIDE = 2000
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -53,7 +52,8 @@ def can_manage(actor: Actor | None, owner_id: int) -> bool:
     return actor is not None and actor.acts_for(owner_id, Role.owner_staff)
 
 
-async def owner_organisations(actor: Actor) -> list[Organisation]:
+async def owner_organisations(uow: UnitOfWork) -> list[Organisation]:
+    actor = uow.actor
     query = Organisation.objects().where(Organisation.kind.is_in(list(OWNER_KINDS))).order_by(Organisation.name)
     if not actor.is_platform_admin:
         ids = list(actor.organisation_ids(Role.owner_staff))
@@ -63,7 +63,8 @@ async def owner_organisations(actor: Actor) -> list[Organisation]:
     return await query
 
 
-async def facility_for_edit(actor: Actor, facility_id: int) -> Facility:
+async def facility_for_edit(uow: UnitOfWork, facility_id: int) -> Facility:
+    actor = uow.actor
     facility = await Facility.objects().where(Facility.id == facility_id).first()
     if facility is None:
         raise NotFound(_("This facility does not exist."))
@@ -72,7 +73,8 @@ async def facility_for_edit(actor: Actor, facility_id: int) -> Facility:
     return facility
 
 
-async def resource_for_edit(actor: Actor, resource_id: int) -> Resource:
+async def resource_for_edit(uow: UnitOfWork, resource_id: int) -> Resource:
+    actor = uow.actor
     resource = await Resource.objects(Resource.facility).where(Resource.id == resource_id).first()
     if resource is None:
         raise NotFound(_("This resource does not exist."))
@@ -83,8 +85,8 @@ async def resource_for_edit(actor: Actor, resource_id: int) -> Resource:
 
 # --- facilities ------------------------------------------------------------------------------
 
-async def list_facilities(actor: Actor, owner_id: int | None = None) -> list[Facility]:
-    owners = [o.id for o in await owner_organisations(actor)]
+async def list_facilities(uow: UnitOfWork, owner_id: int | None = None) -> list[Facility]:
+    owners = [o.id for o in await owner_organisations(uow)]
     if owner_id is not None:
         if owner_id not in owners:
             raise NotAllowed(_("Only the staff of its owner may see this inventory."))
@@ -94,8 +96,8 @@ async def list_facilities(actor: Actor, owner_id: int | None = None) -> list[Fac
     return await Facility.objects().where(Facility.owner.is_in(owners)).order_by(Facility.name)
 
 
-def facility_values(data: FacilityInput) -> dict:
-    point = geocoding.locator().locate(data.street, data.postal_code, data.municipality)
+def facility_values(uow: UnitOfWork, data: FacilityInput) -> dict:
+    point = uow.app.locator.locate(data.street, data.postal_code, data.municipality)
     return {
         Facility.name: data.name, Facility.description: data.description, Facility.street: data.street,
         Facility.postal_code: data.postal_code, Facility.municipality: data.municipality,
@@ -105,14 +107,15 @@ def facility_values(data: FacilityInput) -> dict:
     }
 
 
-async def save_facility(actor: Actor, owner_id: int, data: dict[str, str], facility_id: int | None = None) -> Facility:
+async def save_facility(uow: UnitOfWork, owner_id: int, data: dict[str, str], facility_id: int | None = None) -> Facility:
+    actor = uow.actor
     if not can_manage(actor, owner_id):
         raise NotAllowed(_("Only the staff of its owner may change this facility."))
     parsed, errors = read_facility(data)
     if errors:
         raise _invalid(errors)
-    values = facility_values(parsed)
-    async with atomic():
+    values = facility_values(uow, parsed)
+    async with uow.transaction():
         if facility_id is None:
             facility = Facility(owner=owner_id, **{column._meta.name: value for column, value in values.items()})
             await facility.save()
@@ -120,10 +123,10 @@ async def save_facility(actor: Actor, owner_id: int, data: dict[str, str], facil
                 await Facility.update({Facility.external_id: f"F{facility.id}"}).where(Facility.id == facility.id)
             await audit.record(actor, "facility.created", "facility", facility.id, name=parsed.name)
         else:
-            facility = await facility_for_edit(actor, facility_id)
+            facility = await facility_for_edit(uow, facility_id)
             if facility.owner != owner_id:
                 raise NotAllowed(_("Only the staff of its owner may change this facility."))
-            await Facility.update({**values, Facility.updated_at: now()}).where(Facility.id == facility.id)
+            await Facility.update({**values, Facility.updated_at: uow.now()}).where(Facility.id == facility.id)
             await audit.record(actor, "facility.updated", "facility", facility.id, name=parsed.name)
     return await Facility.objects().where(Facility.id == facility.id).first()
 
@@ -187,17 +190,18 @@ async def write_programmes(resource_id: int, programme_ids: list[int]) -> None:
         await ResourceProgramme.insert(*[ResourceProgramme(resource=resource_id, programme=p) for p in programme_ids])
 
 
-async def save_resource(actor: Actor, facility_id: int, data: dict[str, str], *, programmes: list[str] | None = None,
+async def save_resource(uow: UnitOfWork, facility_id: int, data: dict[str, str], *, programmes: list[str] | None = None,
                         resource_id: int | None = None, week_from_days: bool = False) -> Resource:
     """Creates a resource in that facility, or changes one. Raises ValidationFailed with a
     message per field, NotAllowed for another owner's facility."""
-    facility = await facility_for_edit(actor, facility_id)
+    actor = uow.actor
+    facility = await facility_for_edit(uow, facility_id)
     parsed, errors = read_resource(data, programmes, week_from_days=week_from_days)
     category_id, programme_ids, qualification_id = await resolve_references(facility.owner, parsed, errors)
     if errors:
         raise _invalid(errors)
     values = {**parsed.values, "category": category_id, "required_qualification": qualification_id}
-    async with atomic():
+    async with uow.transaction():
         if resource_id is None:
             resource = Resource(facility=facility.id, **values)
             await resource.save()
@@ -205,13 +209,13 @@ async def save_resource(actor: Actor, facility_id: int, data: dict[str, str], *,
                 await Resource.update({Resource.external_id: f"R{resource.id}"}).where(Resource.id == resource.id)
             action = "resource.created"
         else:
-            resource = await resource_for_edit(actor, resource_id)
+            resource = await resource_for_edit(uow, resource_id)
             if resource.facility.id != facility.id:
                 # moving to another facility: it must be the same owner's
                 if resource.facility.owner != facility.owner:
                     raise NotAllowed(_("Only the staff of its owner may change this resource."))
             await Resource.update({**{getattr(Resource, k): v for k, v in values.items()},
-                                   Resource.facility: facility.id, Resource.updated_at: now()}).where(
+                                   Resource.facility: facility.id, Resource.updated_at: uow.now()}).where(
                 Resource.id == resource.id)
             action = "resource.updated"
         await write_programmes(resource.id, programme_ids)
@@ -221,19 +225,21 @@ async def save_resource(actor: Actor, facility_id: int, data: dict[str, str], *,
     return await Resource.objects().where(Resource.id == resource.id).first()
 
 
-async def set_status(actor: Actor, resource_id: int, status: str) -> Resource:
-    resource = await resource_for_edit(actor, resource_id)
+async def set_status(uow: UnitOfWork, resource_id: int, status: str) -> Resource:
+    actor = uow.actor
+    resource = await resource_for_edit(uow, resource_id)
     status = Resource.Status(status).value
-    async with atomic():
-        await Resource.update({Resource.status: status, Resource.updated_at: now()}).where(Resource.id == resource.id)
+    async with uow.transaction():
+        await Resource.update({Resource.status: status, Resource.updated_at: uow.now()}).where(Resource.id == resource.id)
         await audit.record(actor, "resource.retired" if status == "retired" else "resource.reopened", "resource", resource.id)
     return await Resource.objects().where(Resource.id == resource_id).first()
 
 
 # --- closures --------------------------------------------------------------------------------
 
-async def add_closure(actor: Actor, resource_id: int, starts: str, ends: str, reason: str) -> Closure:
-    resource = await resource_for_edit(actor, resource_id)
+async def add_closure(uow: UnitOfWork, resource_id: int, starts: str, ends: str, reason: str) -> Closure:
+    actor = uow.actor
+    resource = await resource_for_edit(uow, resource_id)
     starts_at = parse_local(starts, "starts_at")
     ends_at = parse_local(ends, "ends_at")
     if ends_at <= starts_at:
@@ -242,7 +248,7 @@ async def add_closure(actor: Actor, resource_id: int, starts: str, ends: str, re
     if ends_at - starts_at > timedelta(days=366):
         message = _("A closure lasts at most a year; retire the resource instead.")
         raise ValidationFailed(message, {"ends_at": message})
-    async with atomic():
+    async with uow.transaction():
         closure = Closure(resource=resource.id, starts_at=starts_at, ends_at=ends_at, reason=(reason or "").strip()[:200])
         await closure.save()
         await audit.record(actor, "closure.added", "resource", resource.id, starts_at=starts_at.isoformat(),
@@ -250,12 +256,13 @@ async def add_closure(actor: Actor, resource_id: int, starts: str, ends: str, re
     return closure
 
 
-async def delete_closure(actor: Actor, closure_id: int) -> int:
+async def delete_closure(uow: UnitOfWork, closure_id: int) -> int:
+    actor = uow.actor
     closure = await Closure.objects().where(Closure.id == closure_id).first()
     if closure is None:
         raise NotFound(_("This closure does not exist."))
-    resource = await resource_for_edit(actor, closure.resource)
-    async with atomic():
+    resource = await resource_for_edit(uow, closure.resource)
+    async with uow.transaction():
         await Closure.delete().where(Closure.id == closure.id)
         await audit.record(actor, "closure.removed", "resource", resource.id, starts_at=closure.starts_at.isoformat())
     return resource.id
@@ -296,14 +303,15 @@ def _clean_image(content: bytes) -> tuple[bytes, str, int, int]:
         raise ValidationFailed(_("This file is not an image that Werkbank can show (JPEG, PNG or WebP).")) from None
 
 
-async def add_photo(actor: Actor, resource_id: int, content: bytes, caption: str = "") -> Photo:
-    resource = await resource_for_edit(actor, resource_id)
+async def add_photo(uow: UnitOfWork, resource_id: int, content: bytes, caption: str = "") -> Photo:
+    actor = uow.actor
+    resource = await resource_for_edit(uow, resource_id)
     if not content:
         raise ValidationFailed(_("Choose a photo to upload."))
     if await Photo.count().where(Photo.resource == resource.id) >= MAX_PHOTOS:
         raise ValidationFailed(_("A resource has at most %(n)s photos.", n=MAX_PHOTOS))
     data, content_type, width, height = _clean_image(content)
-    async with atomic():
+    async with uow.transaction():
         photo = Photo(resource=resource.id, content=data, content_type=content_type, width=width, height=height,
                       size=len(data), caption=(caption or "").strip()[:200])
         await photo.save()
@@ -311,12 +319,13 @@ async def add_photo(actor: Actor, resource_id: int, content: bytes, caption: str
     return photo
 
 
-async def delete_photo(actor: Actor, photo_id: int) -> int:
+async def delete_photo(uow: UnitOfWork, photo_id: int) -> int:
+    actor = uow.actor
     row = await Photo.select(Photo.id, Photo.resource).where(Photo.id == photo_id).first()
     if row is None:
         raise NotFound(_("This photo does not exist."))
-    resource = await resource_for_edit(actor, row["resource"])
-    async with atomic():
+    resource = await resource_for_edit(uow, row["resource"])
+    async with uow.transaction():
         await Photo.delete().where(Photo.id == photo_id)
         await audit.record(actor, "photo.removed", "resource", resource.id, photo=photo_id)
     return resource.id
@@ -328,13 +337,15 @@ async def photo(photo_id: int) -> Photo | None:
 
 # --- qualifications --------------------------------------------------------------------------
 
-async def qualifications(actor: Actor, owner_id: int) -> list[Qualification]:
+async def qualifications(uow: UnitOfWork, owner_id: int) -> list[Qualification]:
+    actor = uow.actor
     if not can_manage(actor, owner_id):
         raise NotAllowed(_("Only the staff of its owner may see this inventory."))
     return await Qualification.objects().where(Qualification.owner == owner_id).order_by(Qualification.name)
 
 
-async def create_qualification(actor: Actor, owner_id: int, name: str, description: str = "") -> Qualification:
+async def create_qualification(uow: UnitOfWork, owner_id: int, name: str, description: str = "") -> Qualification:
+    actor = uow.actor
     if not can_manage(actor, owner_id):
         raise NotAllowed(_("Only the staff of its owner may see this inventory."))
     name = (name or "").strip()
@@ -344,14 +355,15 @@ async def create_qualification(actor: Actor, owner_id: int, name: str, descripti
     if await Qualification.exists().where((Qualification.owner == owner_id) & (Qualification.name == name)):
         message = _("A qualification with this name exists already.")
         raise ValidationFailed(message, {"name": message})
-    async with atomic():
+    async with uow.transaction():
         row = Qualification(owner=owner_id, name=name, description=(description or "").strip()[:2000])
         await row.save()
         await audit.record(actor, "qualification.created", "qualification", row.id, name=name)
     return row
 
 
-async def _qualification_for_edit(actor: Actor, qualification_id: int) -> Qualification:
+async def _qualification_for_edit(uow: UnitOfWork, qualification_id: int) -> Qualification:
+    actor = uow.actor
     row = await Qualification.objects().where(Qualification.id == qualification_id).first()
     if row is None:
         raise NotFound(_("This qualification does not exist."))
@@ -360,8 +372,10 @@ async def _qualification_for_edit(actor: Actor, qualification_id: int) -> Qualif
     return row
 
 
-async def grant_qualification(actor: Actor, qualification_id: int, teacher_email: str, expires_on: str = "") -> QualificationGrant:
-    qualification = await _qualification_for_edit(actor, qualification_id)
+async def grant_qualification(uow: UnitOfWork, qualification_id: int, teacher_email: str,
+                              expires_on: str = "") -> QualificationGrant:
+    actor = uow.actor
+    qualification = await _qualification_for_edit(uow, qualification_id)
     email = (teacher_email or "").strip().lower()
     teacher = await User.objects().where(User.email == email).first()
     is_teacher = teacher is not None and await Membership.exists().where(
@@ -376,11 +390,11 @@ async def grant_qualification(actor: Actor, qualification_id: int, teacher_email
         except ValueError:
             message = _("Enter the expiry date as 2027-06-30.")
             raise ValidationFailed(message, {"expires_on": message}) from None
-        if expiry < now().date():
+        if expiry < uow.now().astimezone(BRUSSELS).date():
             message = _("The expiry date lies in the past.")
             raise ValidationFailed(message, {"expires_on": message})
-    async with atomic():
-        await QualificationGrant.update({QualificationGrant.withdrawn_at: now()}).where(
+    async with uow.transaction():
+        await QualificationGrant.update({QualificationGrant.withdrawn_at: uow.now()}).where(
             (QualificationGrant.qualification == qualification.id) & (QualificationGrant.teacher == teacher.id)
             & QualificationGrant.withdrawn_at.is_null())
         grant = QualificationGrant(qualification=qualification.id, teacher=teacher.id, expires_on=expiry,
@@ -391,13 +405,14 @@ async def grant_qualification(actor: Actor, qualification_id: int, teacher_email
     return grant
 
 
-async def withdraw_grant(actor: Actor, grant_id: int) -> None:
+async def withdraw_grant(uow: UnitOfWork, grant_id: int) -> None:
+    actor = uow.actor
     grant = await QualificationGrant.objects().where(QualificationGrant.id == grant_id).first()
     if grant is None:
         raise NotFound(_("This qualification does not exist."))
-    await _qualification_for_edit(actor, grant.qualification)
-    async with atomic():
-        await QualificationGrant.update({QualificationGrant.withdrawn_at: now()}).where(QualificationGrant.id == grant_id)
+    await _qualification_for_edit(uow, grant.qualification)
+    async with uow.transaction():
+        await QualificationGrant.update({QualificationGrant.withdrawn_at: uow.now()}).where(QualificationGrant.id == grant_id)
         await audit.record(actor, "qualification.withdrawn", "qualification", grant.qualification, grant=grant_id)
 
 
@@ -437,7 +452,8 @@ class ResourceDetail:
     extra: dict = field(default_factory=dict)
 
 
-async def resource_detail(actor: Actor | None, resource_id: int) -> ResourceDetail:
+async def resource_detail(uow: UnitOfWork, resource_id: int) -> ResourceDetail:
+    actor = uow.actor
     resource = await Resource.objects().where(Resource.id == resource_id).first()
     if resource is None:
         raise NotFound(_("This resource does not exist."))
@@ -459,13 +475,13 @@ async def resource_detail(actor: Actor | None, resource_id: int) -> ResourceDeta
         qualification = await Qualification.objects().where(Qualification.id == resource.required_qualification).first()
     photo_ids = [r["id"] for r in await Photo.select(Photo.id).where(Photo.resource == resource.id).order_by(Photo.id)]
     return ResourceDetail(resource=resource, facility=facility, owner=owner, category=category, programmes=programmes,
-                          week=week, closures=await closures(resource.id, since=now()), photo_ids=photo_ids,
+                          week=week, closures=await closures(resource.id, since=uow.now()), photo_ids=photo_ids,
                           qualification=qualification, can_manage=manage)
 
 
-async def inventory_overview(actor: Actor, owner_id: int) -> list[tuple[Facility, list[dict]]]:
+async def inventory_overview(uow: UnitOfWork, owner_id: int) -> list[tuple[Facility, list[dict]]]:
     """The owner's facilities, each with its resources (for the inventory page)."""
-    facilities = await list_facilities(actor, owner_id)
+    facilities = await list_facilities(uow, owner_id)
     if not facilities:
         return []
     rows = await Resource.select(

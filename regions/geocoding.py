@@ -84,16 +84,3 @@ class AddressLocator:
                 return (found.latitude, found.longitude)
         found = self.offline.geocode(postal_code)
         return (found.latitude, found.longitude) if found else None
-
-
-_locator = AddressLocator("offline")
-
-
-def configure(mode: str) -> None:
-    """Chosen once from WERKBANK_GEOCODER by the app and the command line."""
-    global _locator
-    _locator = AddressLocator(mode)
-
-
-def locator() -> AddressLocator:
-    return _locator

@@ -127,6 +127,25 @@ async def app(settings, db):
 
 
 @pytest.fixture
+def wb(settings, db):
+    """The app's parts without the web app: for calling services directly."""
+    from app import build_werkbank
+
+    return build_werkbank(settings, db.engine)
+
+
+@pytest.fixture
+def uow_for(wb):
+    """`uow_for(actor)`: a unit of work acting for `actor` (without a held connection: each
+    service opens its own transaction, as the CLI and the jobs do)."""
+
+    def make(actor=None):
+        return wb.unit_of_work(actor)
+
+    return make
+
+
+@pytest.fixture
 async def client(app):
     """An HTTP client that runs the app in the test's own event loop (with its lifespan), so
     the app and the test share the database connections' loop."""
@@ -168,7 +187,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def create_user(db, create_org):
+def create_user(db, create_org, uow_for):
     from accounts import services
 
     counter = {"n": 0}
@@ -180,7 +199,7 @@ def create_user(db, create_org):
                     "provider_staff": "provider", "rtc_staff": "rtc"}[role]
             org = await create_org(kind=kind, name=f"Org {counter['n']}", slug=f"org-{role}-{counter['n']}")
         email = email or f"{role}{counter['n']}@example.be"
-        return await services.create_user(email, password, role, org.slug if org else None,
+        return await services.create_user(uow_for(), email, password, role, org.slug if org else None,
                                           first_name=kw.get("first_name", "Test"), last_name=kw.get("last_name", role))
 
     return make
@@ -206,26 +225,24 @@ def owner_org(create_org):
 
 
 @pytest.fixture
-def create_facility(db):
+def create_facility(db, uow_for):
     async def make(owner, postal_code="9000", name="Campus", **extra):
         from accounts.services import system_actor
         from inventory import services
 
-        actor = system_actor()
-        return await services.save_facility(actor, owner.id, {"name": name, "postal_code": postal_code,
+        return await services.save_facility(uow_for(system_actor()), owner.id, {"name": name, "postal_code": postal_code,
                                                               "street": "Straat 1", **extra})
 
     return make
 
 
 @pytest.fixture
-def create_resource(db):
+def create_resource(db, uow_for):
     async def make(facility, programmes=None, **fields):
         from accounts.services import system_actor
         from inventory import services
 
-        actor = system_actor()
-        return await services.save_resource(actor, facility.id, {**RESOURCE_FORM, **fields}, programmes=programmes)
+        return await services.save_resource(uow_for(system_actor()), facility.id, {**RESOURCE_FORM, **fields}, programmes=programmes)
 
     return make
 

@@ -10,10 +10,10 @@ async def test_health_needs_no_authentication(client, db):
     assert response.json() == {"status": "ok", "database": db.kind}
 
 
-async def test_me_with_a_bearer_token(client, create_user, create_org):
+async def test_me_with_a_bearer_token(client, create_user, create_org, uow_for):
     school = await create_org(name="GO! Technisch Atheneum Aalst", slug="go-ta-aalst")
     user = await create_user("teacher", org=school, email="t@school.be", first_name="Sofie", last_name="Claes")
-    _row, token = await services.create_api_token(user, "rooster")
+    _row, token = await services.create_api_token(uow_for(), user=user, name="rooster")
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json() == {
@@ -32,12 +32,12 @@ async def test_without_or_with_a_bad_token_the_api_answers_401_problem_json(clie
         assert body["status"] == 401 and body["detail"] == "Meld je aan om verder te gaan."
 
 
-async def test_a_revoked_token_gets_401(client, create_user):
+async def test_a_revoked_token_gets_401(client, create_user, uow_for):
     user = await create_user("teacher", email="t@school.be")
-    _row, token = await services.create_api_token(user, "rooster")
+    _row, token = await services.create_api_token(uow_for(), user=user, name="rooster")
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
-    assert await services.revoke_api_tokens(user, "rooster") == 1
+    assert await services.revoke_api_tokens(uow_for(), user, "rooster") == 1
     response = await client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -79,9 +79,9 @@ async def test_the_same_token_form_works_without_javascript(client, create_user)
     assert "<html" in response.text and "De naam mag hoogstens 100 tekens hebben." in response.text
 
 
-async def test_nobody_revokes_another_users_token(client, create_user):
+async def test_nobody_revokes_another_users_token(client, create_user, uow_for):
     owner = await create_user("teacher", email="a@school.be")
-    row, secret = await services.create_api_token(owner, "a")
+    row, secret = await services.create_api_token(uow_for(), user=owner, name="a")
     await create_user("teacher", email="b@school.be")
     await login(client, "b@school.be")
     response = await client.post(f"/account/tokens/{row.id}/revoke", data={"_csrf_token": await csrf(client, "/account")})

@@ -8,7 +8,8 @@ from tests.conftest import PASSWORD, csrf, login
 NEW = "a brand new password"
 
 
-async def _reset_link(settings) -> str:
+async def _reset_link(wb) -> str:
+    await mail.render_pending(wb.unit_of_work())
     row = await OutboxMessage.objects().first()
     assert row is not None, "no reset mail was queued"
     match = re.search(r"http://testserver\.local(/password/reset/\S+)", row.body_text)
@@ -16,14 +17,14 @@ async def _reset_link(settings) -> str:
     return match.group(1)
 
 
-async def test_forgotten_password_by_mailed_link(client, create_user, settings):
+async def test_forgotten_password_by_mailed_link(client, create_user, settings, wb):
     await create_user("teacher", email="t@school.be", first_name="Sofie", last_name="Claes")
     response = await client.post("/password/forgot", data={"email": "T@School.be ", "_csrf_token": await csrf(client)})
     assert "we er een link naartoe gestuurd" in response.text
-    assert await mail.send_pending(settings) == 1
+    assert await mail.send_pending(wb.unit_of_work()) == 1
     eml = next(settings.mail_dir.glob("*.eml")).read_text()
     assert "Dag Sofie Claes," in eml
-    link = await _reset_link(settings)
+    link = await _reset_link(wb)
 
     page = await client.get(link)
     assert page.status_code == 200 and "Kies een nieuw wachtwoord" in page.text
@@ -41,37 +42,37 @@ async def test_forgotten_password_by_mailed_link(client, create_user, settings):
     assert again.status_code == 404 and "niet meer geldig" in again.text
 
 
-async def test_unknown_address_gets_the_same_answer_and_no_mail(client, db):
+async def test_unknown_address_gets_the_same_answer_and_no_mail(client, db, wb):
     response = await client.post("/password/forgot", data={"email": "nobody@school.be", "_csrf_token": await csrf(client)})
     assert response.status_code == 200
     assert "we er een link naartoe gestuurd" in response.text
     assert await OutboxMessage.count() == 0
 
 
-async def test_a_reset_logs_out_every_session(client, create_user, settings, app):
+async def test_a_reset_logs_out_every_session(client, create_user, settings, app, wb):
     import httpx
 
     await create_user("teacher", email="t@school.be")
     await login(client, "t@school.be")
     other_cookie = client.cookies.get("werkbank_session")
     await client.post("/password/forgot", data={"email": "t@school.be", "_csrf_token": await csrf(client, "/")})
-    link = await _reset_link(settings)
+    link = await _reset_link(wb)
     await client.post(link, data={"new_password": NEW, "confirm_password": NEW, "_csrf_token": await csrf(client, link)})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local",
                                  cookies={"werkbank_session": other_cookie}) as stale:
         assert (await stale.get("/account")).headers["location"].startswith("/login")
 
 
-async def test_an_expired_reset_link_is_refused(client, create_user, settings):
+async def test_an_expired_reset_link_is_refused(client, create_user, settings, wb):
     await create_user("teacher", email="t@school.be")
     await client.post("/password/forgot", data={"email": "t@school.be", "_csrf_token": await csrf(client)})
-    link = await _reset_link(settings)
-    await PasswordResetToken.update({PasswordResetToken.expires_at: mail.now()}, force=True)
+    link = await _reset_link(wb)
+    await PasswordResetToken.update({PasswordResetToken.expires_at: wb.clock.now()}, force=True)
     response = await client.get(link)
     assert response.status_code == 404
 
 
-async def test_change_password_on_the_account_page(client, create_user, app):
+async def test_change_password_on_the_account_page(client, create_user, app, wb):
     import httpx
 
     await create_user("teacher", email="t@school.be")

@@ -22,17 +22,17 @@ async def test_an_actor_acts_only_for_its_own_organisations(create_user, create_
     assert admin.primary_role == Role.platform_admin
 
 
-async def test_every_change_to_an_account_is_in_the_audit_log(create_user):
+async def test_every_change_to_an_account_is_in_the_audit_log(create_user, uow_for):
     from core.tables import AuditEntry
 
     user = await create_user("teacher", email="t@school.be")
-    await services.create_api_token(user, "rooster")
-    await services.revoke_api_tokens(user)
+    await services.create_api_token(uow_for(await services.load_actor(user)), "rooster")
+    await services.revoke_api_tokens(uow_for(), user)
     actions = [row["action"] for row in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
     assert actions == ["user.created", "api_token.created", "api_token.revoked"]
 
 
-async def test_a_failed_user_creation_leaves_nothing_behind(create_org, db):
+async def test_a_failed_user_creation_leaves_nothing_behind(create_org, db, uow_for):
     from accounts.tables import User
 
     school = await create_org(slug="school-a")
@@ -48,7 +48,7 @@ async def test_a_failed_user_creation_leaves_nothing_behind(create_org, db):
     Membership.insert = failing_insert
     try:
         with pytest.raises(Boom):
-            await services.create_user("t@school.be", "correct horse battery", "teacher", school.slug)
+            await services.create_user(uow_for(), "t@school.be", "correct horse battery", "teacher", school.slug)
     finally:
         Membership.insert = original
     assert await User.count() == 0

@@ -4,11 +4,10 @@ import pytest
 
 from accounts import services as accounts
 from core.i18n import BRUSSELS
-from core.timeutil import now
 
 
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
-    today = now().astimezone(BRUSSELS).date()
+    today = datetime.now(BRUSSELS).date()
     days = (weekday - today.weekday()) % 7 + 7 * weeks_ahead
     return today + timedelta(days=days)
 
@@ -23,9 +22,10 @@ def tuesday() -> date:
 
 
 @pytest.fixture
-async def world(owner_org, create_org, create_facility, create_resource, create_user):
+async def world(owner_org, create_org, create_facility, create_resource, create_user, uow_for):
     """A welding workshop in Gent (approval needed, 15 minutes buffer, open ma-vr 08:00-16:30),
-    its owner's staff, and two schools with a teacher each."""
+    its owner's staff, and two schools with a teacher each. People come as units of work acting
+    for them (what the services take)."""
     owner = await owner_org()
     facility = await create_facility(owner, name="Metaalcampus")
     resource = await create_resource(facility, name="Lasatelier", category="welding", capacity="12",
@@ -34,11 +34,12 @@ async def world(owner_org, create_org, create_facility, create_resource, create_
     school = await create_org(slug="vti-gent", name="VTI Gent")
     other_school = await create_org(slug="go-aalst", name="GO! Aalst", postal_code="9300")
     teacher = await create_user("teacher", org=school, email="sofie@vti.be", first_name="Sofie", last_name="Claes")
-    colleague = await create_user("teacher", org=school, email="jan@vti.be")
+    colleague = await create_user("teacher", org=school, email="jan@vti.be", first_name="Jan", last_name="Peeters")
     stranger = await create_user("teacher", org=other_school, email="an@go.be")
     return {
         "owner": owner, "facility": facility, "resource": resource,
-        "staff": await accounts.load_actor(staff), "teacher": await accounts.load_actor(teacher),
-        "colleague": await accounts.load_actor(colleague), "stranger": await accounts.load_actor(stranger),
+        "staff": uow_for(await accounts.load_actor(staff)), "teacher": uow_for(await accounts.load_actor(teacher)),
+        "colleague": uow_for(await accounts.load_actor(colleague)),
+        "stranger": uow_for(await accounts.load_actor(stranger)),
         "school": school, "other_school": other_school,
     }

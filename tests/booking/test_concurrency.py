@@ -45,7 +45,7 @@ async def test_fifty_simultaneous_requests_leave_exactly_one_booking_on_the_slot
 async def test_postgresql_refuses_overlapping_holds_even_past_the_service(world, tuesday, db):
     if db.kind != "postgresql":
         pytest.skip("SQLite has no exclusion constraints; there BEGIN IMMEDIATE is the guard (the test above)")
-    values = dict(resource=world["resource"].id, school=world["school"].id, teacher=world["teacher"].user.id,
+    values = dict(resource=world["resource"].id, school=world["school"].id, teacher=world["teacher"].actor.user.id,
                   group_size=5, status="confirmed")
     await Booking.insert(Booking(start=at(tuesday, 9), end=at(tuesday, 11), hold_end=at(tuesday, 11, 15), **values))
     with pytest.raises(Exception) as refused:

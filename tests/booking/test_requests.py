@@ -8,6 +8,7 @@ from booking import services
 from booking.services import BookingConflict
 from booking.tables import Booking
 from core.errors import NotAllowed, ValidationFailed
+from core.mail import render_pending
 from core.tables import AuditEntry, OutboxMessage
 from tests.booking.conftest import at
 
@@ -23,6 +24,7 @@ async def test_a_request_holds_the_slot_with_price_and_alternative_cost(world, t
     assert booking.expires_at <= booking.start
     assert [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(
         AuditEntry.object_type == "booking")] == ["booking.requested"]
+    await render_pending(world["staff"])
     mail = await OutboxMessage.objects().first()
     assert mail.to_address == "staff@metaal.be"
     assert mail.subject == "Nieuwe aanvraag voor Lasatelier"
@@ -74,20 +76,20 @@ async def test_each_rule_is_refused_in_dutch_with_what_would_work(world, tuesday
     assert await Booking.count() == 0
 
 
-async def test_a_closure_and_a_missing_qualification_are_rules_too(world, tuesday):
+async def test_a_closure_and_a_missing_qualification_are_rules_too(world, tuesday, uow_for):
     from accounts.services import system_actor
     from inventory import services as inventory
     from inventory.tables import Resource
 
-    await inventory.add_closure(system_actor(), world["resource"].id, f"{tuesday}T00:00", f"{tuesday}T23:59", "Onderhoud")
+    await inventory.add_closure(uow_for(system_actor()), world["resource"].id, f"{tuesday}T00:00", f"{tuesday}T23:59", "Onderhoud")
     with pytest.raises(ValidationFailed, match="gesloten van"):
         await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
-    qualification = await inventory.create_qualification(system_actor(), world["owner"].id, "Veiligheidsinstructie lassen")
+    qualification = await inventory.create_qualification(uow_for(system_actor()), world["owner"].id, "Veiligheidsinstructie lassen")
     await Resource.update({Resource.required_qualification: qualification.id}, force=True)
     thursday = tuesday + timedelta(days=2)
     with pytest.raises(ValidationFailed, match="Veiligheidsinstructie lassen"):
         await services.request_booking(world["teacher"], world["resource"].id, at(thursday, 9), at(thursday, 11), 10)
-    await inventory.grant_qualification(system_actor(), qualification.id, "sofie@vti.be")
+    await inventory.grant_qualification(uow_for(system_actor()), qualification.id, "sofie@vti.be")
     booking = await services.request_booking(world["teacher"], world["resource"].id, at(thursday, 9),
                                              at(thursday, 11), 10)
     assert booking.status == "requested"

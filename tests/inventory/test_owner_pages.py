@@ -107,12 +107,12 @@ async def test_retire_and_reopen(client, create_user, owner_org, create_facility
 
 
 async def test_a_retired_resource_is_gone_for_teachers(client, create_user, owner_org, create_facility,
-                                                       create_resource):
+                                                       create_resource, uow_for):
     from accounts.services import system_actor
     from inventory import services
 
     resource = await create_resource(await create_facility(await owner_org()))
-    await services.set_status(system_actor(), resource.id, "retired")
+    await services.set_status(uow_for(system_actor()), resource.id, "retired")
     await create_user("teacher", email="t@school.be")
     await login(client, "t@school.be")
     assert (await client.get(f"/resources/{resource.id}")).status_code == 404

@@ -1,9 +1,12 @@
 """A teacher finds resources by need, region, distance from the school and free time."""
 
+from datetime import timedelta
+
 import pytest
 
 from accounts.services import system_actor
 from inventory import services
+from tests.booking.conftest import next_weekday
 from tests.conftest import login
 
 
@@ -60,17 +63,19 @@ async def test_radius_region_category_programme_and_text(client, catalogue, teac
     assert _names(await client.get("/search?q=cnc&near=8500")) == ["CNC-freesmachine Kortrijk", "CNC-draaibank Gent"]
 
 
-async def test_free_between_follows_opening_hours_and_closures(client, catalogue, teacher_in_gent):
+async def test_free_between_follows_opening_hours_and_closures(client, catalogue, teacher_in_gent, uow_for):
+    wednesday = next_weekday(2, weeks_ahead=3)
+    thursday, sunday = wednesday + timedelta(days=1), wednesday + timedelta(days=4)
     # A Wednesday afternoon: Kortrijk closes at noon.
-    window = "free_from=2027-06-02T13:00&free_to=2027-06-02T15:00"
+    window = f"free_from={wednesday}T13:00&free_to={wednesday}T15:00"
     assert "CNC-freesmachine Kortrijk" not in _names(await client.get(f"/search?{window}"))
     assert len(_names(await client.get(f"/search?{window}"))) == 3
     # A Sunday: nothing is open.
-    assert _names(await client.get("/search?free_from=2027-06-06T09:00&free_to=2027-06-06T11:00")) == []
-    await services.add_closure(system_actor(), catalogue["cnc_gent"].id, "2027-06-02T00:00", "2027-06-03T00:00",
+    assert _names(await client.get(f"/search?free_from={sunday}T09:00&free_to={sunday}T11:00")) == []
+    await services.add_closure(uow_for(system_actor()), catalogue["cnc_gent"].id, f"{wednesday}T00:00", f"{thursday}T00:00",
                                "Onderhoud")
     assert "CNC-draaibank Gent" not in _names(await client.get(f"/search?{window}"))
-    assert "CNC-draaibank Gent" in _names(await client.get("/search?free_from=2027-06-03T13:00&free_to=2027-06-03T15:00"))
+    assert "CNC-draaibank Gent" in _names(await client.get(f"/search?free_from={thursday}T13:00&free_to={thursday}T15:00"))
 
 
 @pytest.mark.parametrize("query, message", [
@@ -104,11 +109,11 @@ async def test_the_map_gets_the_points_and_the_list_stands_without_it(client, ca
     assert 'id="map"' not in response.text and len(_names(response)) == 4
 
 
-async def test_the_api_finds_and_describes_resources(client, catalogue, create_user):
+async def test_the_api_finds_and_describes_resources(client, catalogue, create_user, uow_for):
     from accounts import services as accounts
 
     user = await create_user("teacher", email="api@school.be")
-    _row, token = await accounts.create_api_token(user, "script")
+    _row, token = await accounts.create_api_token(uow_for(), user=user, name="script")
     headers = {"Authorization": f"Bearer {token}"}
     found = (await client.get("/api/v1/resources?near=9000&radius_km=60", headers=headers)).json()
     assert found["total"] == 3
@@ -117,9 +122,11 @@ async def test_the_api_finds_and_describes_resources(client, catalogue, create_u
     assert first["price"] == {"model": "per_hour", "amount_cents": 3500, "text": "€\xa035,00 per uur",
                               "instructor_fee_cents": 0}
     assert [i["distance_km"] for i in found["items"]] == sorted(i["distance_km"] for i in found["items"])
-    window = (await client.get("/api/v1/resources?free_from=2027-06-02T13:00:00%2B02:00&free_to=2027-06-02T15:00:00%2B02:00",
-                               headers=headers)).json()
-    assert "CNC-freesmachine Kortrijk" not in [i["name"] for i in window["items"]]
+    wednesday = next_weekday(2, weeks_ahead=3)
+    window = (await client.get(f"/api/v1/resources?free_from={wednesday}T13:00:00%2B01:00"
+                               f"&free_to={wednesday}T15:00:00%2B01:00", headers=headers)).json()
+    assert "CNC-freesmachine Kortrijk" not in [i["name"] for i in window["items"]]  # closes at noon
+    assert "CNC-draaibank Gent" in [i["name"] for i in window["items"]]
 
     detail = (await client.get(f"/api/v1/resources/{first['id']}", headers=headers)).json()
     assert detail["rules"]["buffer_minutes"] == 15

@@ -1,0 +1,26 @@
+"""The inventory plugin: owners' pages, search and resource pages, the resources API, its
+tables in piccolo-admin and its template helpers."""
+
+from __future__ import annotations
+
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
+
+from core.registry import Werkbank
+from inventory.api import ResourceApiController
+from inventory.controllers import InventoryController
+from inventory.discovery import DiscoveryController
+from inventory.tables import Category, Closure, Facility, Qualification, QualificationGrant, Resource, StudyProgramme
+from inventory.templating import register
+
+
+class InventoryPlugin(InitPluginProtocol):
+    def __init__(self, app: Werkbank) -> None:
+        self.app = app
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.extend([InventoryController, DiscoveryController, ResourceApiController])
+        self.app.admin_tables.extend([Facility, Resource, Closure, Qualification, QualificationGrant, Category,
+                                      StudyProgramme])
+        register(self.app.templates)
+        return app_config
