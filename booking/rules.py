@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from booking import availability
 from booking.availability import Hold
@@ -17,7 +17,7 @@ from core.i18n import BRUSSELS, format_datetime, format_time
 from core.i18n import gettext as _
 from inventory import services as inventory
 from inventory.hours import Interval
-from inventory.tables import OpeningHours, Resource
+from inventory.tables import Resource
 
 ALTERNATIVE_STEP = timedelta(minutes=30)
 ALTERNATIVE_HORIZON = timedelta(days=21)
@@ -72,27 +72,29 @@ def _moment(value) -> datetime:
 
 
 async def load_times(resource: Resource, start: datetime, end: datetime, now: datetime | None = None) -> ResourceTimes:
-    """The opening hours (one query) and, in [start, end) with a day's margin, the closures, busy
-    blocks and holding bookings (one query). With `now`, requests past their answer time are
+    """In one query: the opening hours and, in [start, end) with a day's margin, the closures,
+    busy blocks and holding bookings. With `now`, requests past their answer time are
     marked overdue (they hold until the expiry job or a booking expires them)."""
-    week: dict[int, list[Interval]] = {}
-    for row in await OpeningHours.select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes).where(
-            OpeningHours.resource == resource.id).order_by(OpeningHours.opens):
-        week.setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
     margin = timedelta(days=1)
     low, high = start - margin, end + margin
     rows = await Booking.raw(
-        "SELECT 'c' AS kind, 0 AS id, starts_at AS a, ends_at AS b, ends_at AS c FROM closure "
+        "SELECT 'w' AS kind, weekday AS id, NULL AS a, NULL AS b, NULL AS c, CAST(opens AS TEXT) AS o, "
+        "CAST(closes AS TEXT) AS x FROM opening_hours WHERE resource = {} "
+        "UNION ALL SELECT 'c', 0, starts_at, ends_at, ends_at, NULL, NULL FROM closure "
         "WHERE resource = {} AND starts_at < {} AND ends_at > {} "
-        "UNION ALL SELECT 'b', 0, \"start\", \"end\", \"end\" FROM busy_block "
+        "UNION ALL SELECT 'b', 0, \"start\", \"end\", \"end\", NULL, NULL FROM busy_block "
         "WHERE resource = {} AND \"start\" < {} AND \"end\" > {} "
         "UNION ALL SELECT CASE WHEN status = 'requested' AND expires_at <= {} THEN 'o' ELSE 'h' END, id, "
-        "\"start\", \"end\", hold_end FROM booking bk "
+        "\"start\", \"end\", hold_end, NULL, NULL FROM booking bk "
         f"WHERE resource = {{}} AND {holding_sql('bk')} AND \"start\" < {{}} AND hold_end > {{}}",
-        resource.id, high, low, resource.id, high, low, now or datetime.max.replace(tzinfo=timezone.utc),
-        resource.id, high, low)
+        resource.id, resource.id, high, low, resource.id, high, low,
+        now or datetime.max.replace(tzinfo=timezone.utc), resource.id, high, low)
+    week: dict[int, list[Interval]] = {}
     closures, busy, holds, hold_ids, overdue = [], [], [], [], set()
     for row in rows:
+        if row["kind"] == "w":
+            week.setdefault(row["id"], []).append((time.fromisoformat(row["o"]), time.fromisoformat(row["x"])))
+            continue
         a, b = _moment(row["a"]), _moment(row["b"])
         if row["kind"] == "c":
             closures.append((a, b))
@@ -103,6 +105,8 @@ async def load_times(resource: Resource, start: datetime, end: datetime, now: da
             hold_ids.append(row["id"])
             if row["kind"] == "o":
                 overdue.add(row["id"])
+    for spans in week.values():
+        spans.sort()
     return ResourceTimes(resource, week, sorted(closures), sorted(busy), holds, start, end, hold_ids, overdue)
 
 
