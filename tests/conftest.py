@@ -242,7 +242,8 @@ def create_resource(db, uow_for):
         from accounts.services import system_actor
         from inventory import services
 
-        return await services.save_resource(uow_for(system_actor()), facility.id, {**RESOURCE_FORM, **fields}, programmes=programmes)
+        return await services.save_resource(uow_for(system_actor()), facility.id, {**RESOURCE_FORM, **fields},
+                                            programmes=programmes)
 
     return make
 

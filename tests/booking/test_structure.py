@@ -115,7 +115,7 @@ async def test_series_racing_single_bookings_over_http_never_fail(world, tuesday
             assert len(body["bookings"]) + len(body["skipped"]) == len(spans)
             assert all(s["start"].endswith("+01:00") for s in body["skipped"])  # Brussels time with offset
     holding = await Booking.objects().where(Booking.status.is_in(list(HOLDING_STATUSES))).order_by(Booking.start)
-    for first, second in zip(holding, holding[1:]):
+    for first, second in zip(holding, holding[1:], strict=False):
         assert first.hold_end <= second.start, "two holding bookings overlap"
     assert {b.start for b in holding} == {s for s, _e in spans}  # every date went to someone
 
