@@ -13,6 +13,7 @@ from core.db import bind_engine
 def werkbank(db, tmp_path, monkeypatch):
     monkeypatch.setenv("WERKBANK_DATABASE_URL", db.url)
     monkeypatch.setenv("WERKBANK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WERKBANK_SECRET_KEY", "cli-test-secret-key-that-is-long-enough-0123")
     runner = CliRunner()
 
     def run(*args, input=None):
@@ -96,3 +97,30 @@ async def test_tokens_create_and_revoke_from_the_command_line(werkbank, client):
 def test_migrate_twice_changes_nothing(werkbank):
     assert werkbank("migrate").exit_code == 0
     assert werkbank("migrate").exit_code == 0
+
+
+def test_jobs_lists_each_job_with_its_last_and_next_run(werkbank):
+    before = json.loads(werkbank("jobs", "--json").output)
+    assert {job["name"] for job in before} == {"outbox", "booking.expiry", "booking.reminders"}
+    assert all(job["last_run"] is None and job["runs"] == 0 for job in before)
+    table = werkbank("jobs")
+    assert table.exit_code == 0 and "outbox" in table.output and "nooit" in table.output
+
+
+def test_jobs_shows_a_run_and_its_error(werkbank, wb):
+    import asyncio
+
+    async def broken(uow, batch):
+        raise RuntimeError("smtp down")
+
+    async def run_two():
+        await wb.jobs.run("booking.expiry")
+        wb.jobs.jobs["outbox"].run = broken
+        await wb.jobs.run("outbox")
+
+    asyncio.run(run_two())
+    rows = {job["name"]: job for job in json.loads(werkbank("jobs", "--json").output)}
+    assert rows["booking.expiry"]["runs"] == 1 and rows["booking.expiry"]["last_run"]
+    assert rows["booking.expiry"]["next_run"] > rows["booking.expiry"]["last_run"]
+    assert rows["outbox"]["last_error"] == "RuntimeError: smtp down"
+    assert rows["booking.reminders"]["runs"] == 0
