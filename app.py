@@ -64,12 +64,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
 
     async def on_startup(app: Litestar) -> None:
         await db.start(engine)
+        await werkbank.open()
         if worker is not None:
             worker.start()
 
     async def on_shutdown(app: Litestar) -> None:
         if worker is not None:
             await worker.stop()
+        await werkbank.close()
         await db.stop(engine)
 
     app = Litestar(

@@ -10,11 +10,23 @@ from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine as PiccoloSQLiteEngine
 
 log = logging.getLogger("werkbank.db")
 
 SQLITE_TIMEOUT_SECONDS = 30
+
+
+class SQLiteEngine(PiccoloSQLiteEngine):
+    """Piccolo's SQLite engine, with a query inside a transaction in one trip to aiosqlite's
+    thread: foreign keys are switched on once per connection (get_connection), not before
+    every query, and the rows are fetched with the statement."""
+
+    async def _run_in_existing_connection(self, connection, query: str, args=None, query_type: str = "generic",
+                                          table=None):
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING: Piccolo's own way
+            return await super()._run_in_existing_connection(connection, query, args, query_type, table)
+        return list(await connection.execute_fetchall(query, args or []))
 
 
 def engine_from_url(url: str) -> Engine:

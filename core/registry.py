@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 
 from core.settings import Settings
 from core.uow import Clock, Event, UnitOfWork
@@ -87,6 +88,20 @@ class Werkbank:
         self.admin_tables: list = []
         self.mail_contexts: dict[str, Callable[[UnitOfWork, dict], Awaitable[dict]]] = {}
         self.locator: Any = None  # the geocoder (regions plugin, from WERKBANK_GEOCODER)
+        # Idle SQLite connections kept between units of work while the app runs (open()/close();
+        # PostgreSQL has its own pool). Opening one costs a thread and a file open.
+        self.sqlite_idle: list | None = None
+
+    MAX_IDLE_SQLITE = 8
+
+    async def open(self) -> None:
+        if not isinstance(self.engine, PostgresEngine):
+            self.sqlite_idle = []
+
+    async def close(self) -> None:
+        idle, self.sqlite_idle = self.sqlite_idle or [], None
+        for connection in idle:
+            await connection.close()
 
     def unit_of_work(self, actor: Any = None, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self, actor, read_only=read_only)

@@ -125,6 +125,8 @@ class UnitOfWork:
         engine = self.engine
         if isinstance(engine, PostgresEngine):
             self._connection = await (engine.pool.acquire() if engine.pool else engine.get_new_connection())
+        elif self.app.sqlite_idle:
+            self._connection = self.app.sqlite_idle.pop()
         else:
             self._connection = await engine.get_connection()
         self._context_token = engine.current_transaction.set(_Held(self._connection))
@@ -144,6 +146,9 @@ class UnitOfWork:
                 await engine.pool.release(connection)
             else:
                 await connection.close()
+        elif (self.app.sqlite_idle is not None and len(self.app.sqlite_idle) < self.app.MAX_IDLE_SQLITE
+              and not connection.in_transaction):
+            self.app.sqlite_idle.append(connection)
         else:
             await connection.close()
 
