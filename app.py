@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
-from core import db, edge, web
+from core import db, edge, inputs, web
 from core import logging as wb_logging
 from core.registry import Werkbank
 from core.settings import Settings
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         # The unit of work opens before authentication (which reads through it); the accounts
         # plugin appends its AuthMiddleware after these.
         middleware=[web.SecurityHeadersMiddleware(https=settings.secure_cookies), web.LanguageMiddleware(),
-                    edge.UnitOfWorkMiddleware()],
+                    inputs.InputGuardMiddleware(), edge.UnitOfWorkMiddleware()],
         dependencies=edge.dependencies(),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -56,6 +56,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class BadInput(DomainError):
+    """A request that cannot be read: not UTF-8, JSON nested too deep, control characters."""
+
+    status_code = 400
+    title = "Bad request"
+
+
 class RateLimited(DomainError):
     status_code = 429
     title = "Too many requests"

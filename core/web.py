@@ -144,10 +144,15 @@ def read_flash(request: Request) -> list[tuple[str, str]]:
 
 async def uploaded_file(request: Request, name: str) -> tuple[bytes, dict[str, str]]:
     """The bytes of an uploaded file (empty when none was sent) and the form's text fields."""
+    from core.inputs import check_text
+
     form = await request.form()
     upload = form.get(name)
     content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
-    return content, {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    for key, value in fields.items():
+        check_text(value, key)
+    return content, fields
 
 
 async def form_data(request: Request) -> dict[str, str]:

@@ -253,3 +253,40 @@ def test_events_carry_what_subscribers_need():
     event = events.BookingCancelled(booking_id=1, resource_id=2, owner_id=3, school_id=4, teacher_id=5,
                                     by_owner=True)
     assert event.series_id is None and not event.part_of_series
+
+
+# --- repeat rules: the subset people use, checked before anything is expanded ------------------
+
+@pytest.mark.parametrize("rule", [
+    "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=31;COUNT=1",  # the probe's rule that froze the server
+    "FREQ=MONTHLY;COUNT=3", "FREQ=YEARLY;UNTIL=20300101", "FREQ=WEEKLY", "FREQ=WEEKLY;COUNT=61",
+    "FREQ=WEEKLY;COUNT=2;UNTIL=20270101", "FREQ=WEEKLY;BYDAY=XX;COUNT=2", "FREQ=WEEKLY;BYDAY=1MO;COUNT=2",
+    "FREQ=WEEKLY;BYSETPOS=1;COUNT=2", "FREQ=WEEKLY;UNTIL=29991231", "FREQ=WEEKLY;INTERVAL=0;COUNT=2",
+    "FREQ=WEEKLY;COUNT=2;COUNT=3", "FREQ=WEEKLY;UNTIL=2027", "FREQ=WEEKLY;COUNT=2;" + "X" * 400, "",
+])
+def test_a_repeat_rule_outside_the_subset_is_refused_with_what_is_allowed(rule, tuesday):
+    from core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        recurrence.expand(rule, tuesday, time(9), time(11))
+    assert refused.value.fields["rrule"] and refused.value.extra["rule"] == "rrule"
+
+
+@pytest.mark.parametrize("rule, count", [
+    ("FREQ=DAILY;COUNT=3", 3), ("RRULE:FREQ=WEEKLY;COUNT=2", 2), ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=4", 4),
+    ("freq=weekly;byday=tu;count=5", 5),
+])
+def test_the_repeat_rules_people_use_expand(rule, count, tuesday):
+    spans = recurrence.expand(rule, tuesday, time(9), time(11))
+    assert len(spans) == count
+    assert all(s.astimezone(BRUSSELS).time() == time(9) for s, _e in spans)
+
+
+async def test_a_series_past_the_booking_horizon_is_refused(client, world, tuesday):
+    _r, token = await accounts.create_api_token(world["teacher"], "api")
+    response = await client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}"}, json={
+        "resource_id": world["resource"].id, "start": f"{tuesday}T09:00", "end": f"{tuesday}T11:00", "group_size": 5,
+        "rrule": "FREQ=WEEKLY;COUNT=30"})  # the resource is booked at most 120 days ahead
+    assert response.status_code == 422 and response.json()["rule"] == "rrule"
+    assert "120 dagen" in response.json()["detail"]
+    assert await Booking.count() == 0
