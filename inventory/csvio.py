@@ -13,6 +13,7 @@ from accounts.tables import Organisation
 from core import audit
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import gettext as _
+from core.inputs import CONTROL, control_character_message
 from core.uow import UnitOfWork
 from inventory import services
 from inventory.fields import read_facility, read_resource
@@ -52,6 +53,25 @@ class ImportReport:
         return self.created + self.updated + self.unchanged + len(self.rejected)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR at the start) gets a
+    leading apostrophe: Excel and LibreOffice then show it as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _unescape(value: str) -> str:
+    """What spreadsheet_safe wrote comes back as the text it was (importing an export twice
+    changes nothing); anything else stays as it is: text, never a formula."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     """The rows with their line numbers. Raises ValidationFailed for a file that is not a CSV
     with the needed columns (then nothing is imported)."""
@@ -80,7 +100,11 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
             if None in row:
                 rows.append((reader.line_num, {"__error__": _("This row has more fields than the header.")}))
                 continue
-            rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+            values = {k: _unescape((v or "").strip()) for k, v in row.items()}
+            if any(CONTROL.search(v) for v in values.values()):
+                rows.append((reader.line_num, {"__error__": control_character_message()}))
+                continue
+            rows.append((reader.line_num, values))
         return rows
     except csv.Error as exc:
         raise ValidationFailed(_("The file is not a valid CSV: %(error)s", error=str(exc))) from None
@@ -245,7 +269,7 @@ async def export_inventory(uow: UnitOfWork, owner_id: int) -> str:
             weeks.setdefault(row.resource, {}).setdefault(row.weekday, []).append((row.opens, row.closes))
     for resource in resources:
         facility = by_id[resource.facility]
-        writer.writerow({
+        writer.writerow({key: spreadsheet_safe(value) for key, value in {
             "owner": owner_slug, "facility_id": facility.external_id or f"F{facility.id}", "facility_name": facility.name,
             "facility_street": facility.street, "facility_postal_code": facility.postal_code,
             "facility_municipality": facility.municipality, "facility_email": facility.contact_email,
@@ -267,7 +291,7 @@ async def export_inventory(uow: UnitOfWork, owner_id: int) -> str:
             "alternative_cost": _euro(resource.alternative_cost_cents),
             "alternative_cost_unit": resource.alternative_cost_unit,
             "alternative_cost_source": resource.alternative_cost_source, "status": resource.status,
-        })
+        }.items()})
     return out.getvalue()
 
 

@@ -1,4 +1,6 @@
 import asyncio
+import csv
+import io
 import json
 
 import pytest
@@ -120,3 +122,29 @@ async def test_the_command_line_import_reports_and_changes_nothing_twice(db, tmp
     missing = await asyncio.to_thread(run, "import", "inventory", str(tmp_path / "nergens.csv"))
     assert missing.exit_code == 2
     assert json.dumps(await Resource.count()) == "3"
+
+
+async def test_formula_cells_are_stored_as_text_and_exported_so_spreadsheets_do_not_run_them(client, owner_in):
+    formulas = ["=CMD|' /C calc'!A0", "+SUM(1;2)", "@SUM(1)", "=HYPERLINK(\"http://x\")"]
+    rows = [ROWS[0].replace("CNC-draaibank", name.replace(";", ",")).replace("ZWN-1", f"F-{n}")
+            for n, name in enumerate(formulas)]
+    response = await _import(client, owner_in, _csv(*rows))
+    assert "Nieuwe infrastructuur: <strong>4</strong>" in response.text
+    names = sorted(r["name"] for r in await Resource.select(Resource.name))
+    assert names == sorted(f.replace(";", ",") for f in formulas)  # kept as the text it is
+    exported = (await client.get(f"/inventory/export.csv?owner={owner_in.id}")).content.decode("utf-8-sig")
+    cells = sorted(row["name"] for row in csv.DictReader(io.StringIO(exported), delimiter=";"))
+    assert cells == ["'" + name for name in names]  # an apostrophe first: a spreadsheet shows text
+    again = await _import(client, owner_in, exported.encode("utf-8-sig"))
+    assert "Ongewijzigde infrastructuur: <strong>4</strong>" in again.text  # the escape comes off again
+
+
+async def test_a_rejected_row_leaves_nothing_of_itself_behind(client, owner_in):
+    # A new facility with a resource in an unknown category: the facility must not stay.
+    lonely = "metaal;NEW;Nieuwe campus;Straat 1;9000;NEW-1;Iets;machine;bestaat-niet;4;;ja;;free;;;\n"
+    control = ROWS[1].replace("Lasatelier", "Las\x07atelier")
+    response = await _import(client, owner_in, _csv(ROWS[0], lonely, control))
+    assert "Geweigerde regels: <strong>2</strong>" in response.text
+    assert "onzichtbare controletekens" in response.text
+    assert [f["name"] for f in await Facility.select(Facility.name)] == ["Metaalcampus"]
+    assert await Resource.count() == 1

@@ -79,3 +79,16 @@ async def test_another_owner_cannot_add_or_remove_photos(client, create_user, ow
                                  files={"photo": ("a.png", _image(), "image/png")})
     assert response.status_code == 403
     assert await Photo.count() == 0
+
+
+async def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(client, create_user, owner_org,
+                                                                           create_facility, create_resource):
+    resource, token = await _setup(client, create_user, owner_org, create_facility, create_resource)
+    # 40 megapixels of one colour compress to a small PNG (the probe's 39.7 MP file weighed little)
+    response = await client.post(f"/inventory/resources/{resource.id}/photos", data={"_csrf_token": token},
+                                 files={"photo": ("groot.png", _image("PNG", (8000, 5000)), "image/png")})
+    assert "hoogstens 25 megapixels" in response.text
+    assert await Photo.count() == 0
+    response = await client.post(f"/inventory/resources/{resource.id}/photos", data={"_csrf_token": token},
+                                 files={"photo": ("net.png", _image("PNG", (5000, 5000)), "image/png")})
+    assert "De foto is toegevoegd." in response.text
