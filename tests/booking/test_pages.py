@@ -191,3 +191,31 @@ async def test_an_endless_repeat_rule_is_refused_at_once(client, world, tuesday)
         "rrule": "FREQ=DAILY"})
     assert response.status_code == 422
     assert "UNTIL of COUNT" in response.json()["detail"]
+
+
+async def test_the_next_week_through_htmx_is_the_week_fragment(client, world, tuesday):
+    await login(client, "sofie@vti.be")
+    response = await client.get(f"/resources/{world['resource'].id}?week={(tuesday + timedelta(days=7)).isoformat()}",
+                                headers={"HX-Request": "true", "HX-Target": "week"})
+    assert response.status_code == 200
+    assert "Er ging bij ons iets mis" not in response.text
+    assert "<h2>Week van" in response.text and "<html" not in response.text
+    assert f"/resources/{world['resource'].id}?week={(tuesday + timedelta(days=14) - timedelta(days=tuesday.weekday())).isoformat()}" in response.text
+
+
+async def test_a_waitlist_entry_shows_in_my_bookings_and_can_be_left(client, world, tuesday):
+    from booking.tables import WaitlistEntry
+
+    await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    await services.join_waitlist(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    await login(client, "sofie@vti.be")
+    page = await client.get("/bookings")
+    assert "Op de wachtlijst" in page.text and "Lasatelier" in page.text and "wacht" in page.text
+    entry = await WaitlistEntry.objects().first()
+    other = await client.get("/bookings?mine=1")
+    assert f"/waitlist/{entry.id}/leave" in other.text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    left = await client.post(f"/waitlist/{entry.id}/leave", data={"_csrf_token": token})
+    assert "Je staat niet meer op de wachtlijst." in left.text
+    assert (await WaitlistEntry.objects().first()).status == "cancelled"
+    assert "Op de wachtlijst" not in (await client.get("/bookings")).text
