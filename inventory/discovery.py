@@ -13,6 +13,7 @@ from accounts.auth import login_required
 from core.edge import Uow
 from core.errors import ValidationFailed, not_found
 from core.i18n import BRUSSELS
+from core.i18n import gettext as _
 from core.web import ObjectId, render
 from inventory import availability, search, services
 from regions.geography import REGIONS
@@ -82,14 +83,39 @@ async def resource_page_context(request: Request, uow: Uow, resource_id: int, we
     first = week_of(week, today)
     start = availability.wall_time(first, time(0, 0))
     end = availability.wall_time(first + timedelta(days=7), time(0, 0))
-    blocks = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
+    closed = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
+    blocks = list(closed)
     for provider in uow.app.hooks.get("resource.taken_time"):
         blocks += await provider(uow, detail.resource, start, end)
-    if moment > start:
-        blocks.append((start, moment))  # what has passed is not free any more
+    resource = detail.resource
+    earliest = moment + timedelta(hours=resource.min_notice_hours)  # what has passed, and the notice
+    latest = moment + timedelta(days=resource.max_advance_days)
+    if earliest > start:
+        blocks.append((start, earliest))
+    if latest < end:
+        blocks.append((latest, end))
     days = availability.days(detail.week, first, 7, blocks)
     return {
         "d": detail, "days": days, "week_start": first, "today": today,
+        "day_notes": {day.day: _day_note(day, moment, earliest, latest, closed) for day in days if not day.free},
         "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
         "programmes": await services.study_programmes(), "form": {}, **extra,
     }
+
+
+def _day_note(day, moment, earliest, latest, closed) -> str:
+    """Why a day shows no free time: so a Sunday's past days do not read as closures."""
+    if not day.open:
+        return _("closed")
+    last_close = max(b for _a, b in day.open)
+    first_open = min(a for a, _b in day.open)
+    if last_close <= moment:
+        return _("past")
+    if last_close <= earliest:
+        return _("too soon: book %(h)s hours ahead", h=int((earliest - moment).total_seconds() // 3600))
+    if first_open >= latest:
+        return _("too far ahead")
+    if any(a < last_close and first_open < b for a, b in closed):
+        return _("closed (closure)")
+    return _("fully booked")
+

@@ -219,3 +219,27 @@ async def test_a_waitlist_entry_shows_in_my_bookings_and_can_be_left(client, wor
     assert "Je staat niet meer op de wachtlijst." in left.text
     assert (await WaitlistEntry.objects().first()).status == "cancelled"
     assert "Op de wachtlijst" not in (await client.get("/bookings")).text
+
+
+async def test_the_week_says_why_a_day_has_no_free_time(client, world, tuesday, wb):
+    from datetime import datetime
+
+    from core.i18n import BRUSSELS
+
+    await login(client, "sofie@vti.be")
+    today = datetime.now(BRUSSELS).date()
+    this_week = (await client.get(f"/resources/{world['resource'].id}?week={today.isoformat()}")).text
+    past_days = today.weekday()  # Monday .. yesterday
+    weekdays_past = min(past_days, 5)
+    assert this_week.count(">voorbij<") >= weekdays_past - 1  # today may still have time left
+    assert "gesloten (sluiting)" not in this_week  # the past is not a closure
+    # The notice (24 hours): tomorrow's hours are not offered as free time.
+    tomorrow = today + timedelta(days=1)
+    if tomorrow.weekday() < 5 and tomorrow.isocalendar()[1] == today.isocalendar()[1]:
+        assert "te kort vooraf" in this_week or ">voorbij<" in this_week
+    # A fully booked day in the future says so.
+    for start, end in (((8, 0), (9, 45)), ((10, 0), (11, 45)), ((12, 0), (13, 45)), ((14, 0), (16, 30))):
+        await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, *start),
+                                       at(tuesday, *end), 8)
+    later = (await client.get(f"/resources/{world['resource'].id}?week={tuesday.isoformat()}")).text
+    assert "volzet" in later
