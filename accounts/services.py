@@ -34,7 +34,8 @@ Kind = Organisation.Kind
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
 RESET_TOKEN_HOURS = 2
-IP_FAILURE_LIMIT = 30  # failures from one address in the window, over all e-mails
+IP_FAILURE_LIMIT = 100  # failures from one address over all accounts (a school's NAT: many people)
+ACCOUNT_FAILURE_LIMIT = 20  # failures for one account from all addresses (guessing spread over many)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Which kinds of organisation a role belongs to.
@@ -194,46 +195,64 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+async def _lock(uow: UnitOfWork, *keys: str) -> None:
+    """Serialise the writers that decide on the same keys. SQLite's BEGIN IMMEDIATE already
+    serialises every writer; PostgreSQL takes transaction-scoped advisory locks, in a fixed order
+    so two attempts never wait on each other crosswise."""
+    if uow.is_postgres:
+        for key in sorted(set(keys)):
+            await LoginAttempt.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+
+
 async def authenticate(uow: UnitOfWork, email: str, password: str, ip_address: str = "", *, max_failures: int = 5,
                        window_minutes: int = 15) -> User:
-    """The user with that e-mail and password. Raises RateLimited after `max_failures` failed
-    tries for that e-mail (or many from one address) within the window, and NotAuthenticated
-    for a wrong e-mail or password (one message for both, so addresses cannot be probed)."""
-    email = normalise_email(email)
-    since = uow.now() - timedelta(minutes=window_minutes)
-    failures = await LoginAttempt.count().where(
-        (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
-    )
-    ip_failures = 0
-    if ip_address:
-        ip_failures = await LoginAttempt.count().where(
-            (LoginAttempt.ip_address == ip_address) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
-        )
-    if failures >= max_failures or ip_failures >= IP_FAILURE_LIMIT:
-        oldest = await LoginAttempt.select(LoginAttempt.created_at).where(
-            (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
-        ).order_by(LoginAttempt.created_at).first()
-        wait = window_minutes * 60
-        if oldest:
-            wait = max(60, int((oldest["created_at"] + timedelta(minutes=window_minutes) - uow.now()).total_seconds()))
-        raise RateLimited(
-            _("Too many failed attempts. Try again in %(minutes)s minutes, or reset your password.", minutes=(wait + 59) // 60),
-            retry_after_seconds=wait,
-        )
+    """The user with that e-mail and password, or RateLimited / NotAuthenticated (one message for
+    a wrong e-mail or password, so addresses cannot be probed). The limits hold under parallel
+    requests: counting, deciding and recording the attempt happen in one transaction under a
+    lock, before the (slow) password check, and an attempt counts as failed until it succeeded.
+    - `max_failures` failures for this account from this address in the window: that address
+      waits (someone else, elsewhere, still gets in with the right password);
+    - ACCOUNT_FAILURE_LIMIT failures for this account from anywhere: the account waits;
+    - IP_FAILURE_LIMIT failures from this address over all accounts: the address may still try
+      accounts it has not failed on (a colleague behind the school's NAT gets in), not others."""
+    email = normalise_email(email)[:320]
+    ip_address = (ip_address or "")[:45]
+    async with uow.transaction():
+        await _lock(uow, f"login:{email}", f"login-ip:{ip_address}")
+        moment = uow.now()
+        since = moment - timedelta(minutes=window_minutes)
+        recent = await LoginAttempt.select(LoginAttempt.email, LoginAttempt.ip_address, LoginAttempt.created_at).where(
+            (LoginAttempt.succeeded == False) & (LoginAttempt.created_at >= since)  # noqa: E712
+            & ((LoginAttempt.email == email) | (LoginAttempt.ip_address == ip_address))
+        ).order_by(LoginAttempt.created_at)
+        mine = [r for r in recent if r["email"] == email]
+        here = [r for r in mine if r["ip_address"] == ip_address]
+        from_address = [r for r in recent if r["ip_address"] == ip_address] if ip_address else []
+        blocking = None
+        if len(here) >= max_failures:
+            blocking = here
+        elif len(mine) >= ACCOUNT_FAILURE_LIMIT:
+            blocking = mine
+        elif len(from_address) >= IP_FAILURE_LIMIT and here:
+            blocking = from_address
+        if blocking is not None:
+            wait = max(60, int((blocking[0]["created_at"] + timedelta(minutes=window_minutes) - moment).total_seconds()))
+            raise RateLimited(_("Too many failed attempts. Try again in %(minutes)s minutes, or reset your password.",
+                                minutes=(wait + 59) // 60), retry_after_seconds=wait)
+        attempt = (await LoginAttempt.insert(LoginAttempt(email=email, ip_address=ip_address, succeeded=False,
+                                                          created_at=moment)).returning(LoginAttempt.id))[0]["id"]
     user = await User.objects().where(User.email == email).first()
     ok = False
     if user is None:
         await hash_password(password[:MAX_PASSWORD_LENGTH])  # same time as a real check
     else:
         ok = user.active and await verify_password(user.password, password)
-    async with uow.transaction():
-        await LoginAttempt.insert(LoginAttempt(email=email[:320], ip_address=ip_address[:45], succeeded=ok,
-                                               created_at=uow.now()))
-        if ok:
-            # piccolo's BaseUser keeps last_login without a zone: it is stored as UTC.
-            await User.update({User.last_login: uow.now().replace(tzinfo=None)}).where(User.id == user.id)
     if not ok:
         raise NotAuthenticated(_("The e-mail address or the password is not right."))
+    async with uow.transaction():
+        await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt)
+        # piccolo's BaseUser keeps last_login without a zone: it is stored as UTC.
+        await User.update({User.last_login: uow.now().replace(tzinfo=None)}).where(User.id == user.id)
     return user
 
 

@@ -123,3 +123,48 @@ async def test_each_role_lands_on_its_home_page_and_every_link_there_works(clien
             continue
         answer = await client.get(link)
         assert answer.status_code == 200, f"{role}: {link} answered {answer.status_code}"
+
+
+async def test_parallel_wrong_passwords_are_checked_at_most_five_times(client, create_user, app):
+    """100 wrong passwords at once for one account: at most the allowed number is checked; a
+    colleague with the right password, from the same address (a school's NAT), still gets in."""
+    import asyncio
+
+    from accounts import services
+
+    await create_user("teacher", email="target@school.be")
+    await create_user("teacher", email="colleague@school.be", first_name="Collega")
+    token = await csrf(client)
+    checked = []
+    verify = services.verify_password
+
+    async def counting(stored, password):
+        checked.append(password)
+        return await verify(stored, password)
+
+    services.verify_password = counting
+    try:
+        responses = await asyncio.gather(*(client.post("/login", data={
+            "email": "target@school.be", "password": f"guess number {n}", "_csrf_token": token}) for n in range(100)))
+    finally:
+        services.verify_password = verify
+    codes = sorted(r.status_code for r in responses)
+    assert len(checked) <= 5, len(checked)
+    assert codes.count(401) == len(checked) and codes.count(429) == 100 - len(checked)
+    assert await LoginAttempt.count().where(LoginAttempt.email == "target@school.be") == len(checked)
+    assert "Welkom, Collega" in (await login(client, "colleague@school.be")).text
+    assert (await login(client, "target@school.be")).status_code == 429  # the right password waits too, here
+
+
+async def test_many_failures_from_one_address_do_not_lock_out_others_behind_it(client, create_user):
+    from datetime import datetime, timezone
+
+    from accounts.services import IP_FAILURE_LIMIT
+
+    await create_user("teacher", email="sofie@school.be", first_name="Sofie", last_name="Claes")
+    await LoginAttempt.insert(*[LoginAttempt(email=f"sprayed{n}@school.be", ip_address="127.0.0.1",
+                                             succeeded=False, created_at=datetime.now(timezone.utc))
+                                for n in range(IP_FAILURE_LIMIT)])
+    assert "Welkom, Sofie Claes" in (await login(client, "sofie@school.be")).text
+    # ... but the address cannot go on guessing the accounts it already failed on
+    assert (await login(client, "sprayed1@school.be", "again wrong")).status_code == 429
