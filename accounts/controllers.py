@@ -98,7 +98,7 @@ class AccountController(Controller):
     async def forgot(self, request: Request, uow: Uow) -> Response:
         data = await form_data(request)
         try:
-            await services.request_password_reset(uow, data.get("email", ""))
+            await services.request_password_reset(uow, data.get("email", ""), _client_ip(request))
         except ValidationFailed as exc:
             return render(request, "accounts/password_forgot.html", {
                 "email": data.get("email", ""), "error": str(exc)

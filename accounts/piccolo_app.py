@@ -7,6 +7,7 @@ from accounts.tables import (
     LoginAttempt,
     Membership,
     Organisation,
+    PasswordResetRequest,
     PasswordResetToken,
     Session,
     User,
@@ -17,7 +18,8 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[User, Organisation, Membership, Session, ApiToken, LoginAttempt, PasswordResetToken],
+    table_classes=[User, Organisation, Membership, Session, ApiToken, LoginAttempt, PasswordResetToken,
+                   PasswordResetRequest],
     migration_dependencies=["core.piccolo_app"],
     commands=[],
 )

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
+from accounts import services
 from accounts.admin import admin_handler
 from accounts.api import MeController
 from accounts.auth import AuthMiddleware
 from accounts.controllers import AccountController, OutboxController
 from accounts.labels import kind_label, network_label, role_label
 from accounts.tables import Membership
+from core.jobs import Job
 from core.registry import Werkbank
 
 
@@ -24,6 +28,9 @@ class AccountsPlugin(InitPluginProtocol):
         app_config.middleware.append(AuthMiddleware())
         self.app.templates.globals.update(role_label=role_label, kind_label=kind_label, network_label=network_label,
                                           role=Membership.Role)
+        self.app.jobs.add(Job(name="accounts.password_resets", run=services.password_resets_job,
+                              every=timedelta(minutes=1), batch=100, wake_on=(services.PasswordResetRequested,),
+                              description="looks up asked-for reset links and mails them"))
         return app_config
 
 

@@ -16,6 +16,7 @@ from accounts.tables import (
     LoginAttempt,
     Membership,
     Organisation,
+    PasswordResetRequest,
     PasswordResetToken,
     Session,
     User,
@@ -26,7 +27,7 @@ from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.i18n import normalise_language
 from core.mail import queue_mail
-from core.uow import UnitOfWork
+from core.uow import Event, UnitOfWork
 
 Role = Membership.Role
 Kind = Organisation.Kind
@@ -319,31 +320,65 @@ async def change_password(uow: UnitOfWork, current: str, new: str, confirm: str)
         await audit.record(actor, "user.password_changed", "user", actor.user.id)
 
 
-async def request_password_reset(uow: UnitOfWork, email: str) -> None:
-    """Mails a reset link when an active account has that address; says nothing either way."""
+RESET_MAILS_PER_HOUR = 3  # reset mails to one address
+RESET_REQUESTS_PER_HOUR = 20  # reset requests from one network address
+
+
+@dataclass(frozen=True)
+class PasswordResetRequested(Event):
+    """Wakes the accounts.password_resets job after commit."""
+
+
+async def request_password_reset(uow: UnitOfWork, email: str, ip_address: str = "") -> None:
+    """Records that a reset link was asked for this address. The answer, and the time it takes,
+    are the same whether or not an account has that address: the lookup and the mail happen
+    afterwards, in the accounts.password_resets job. One address asking too often is told to
+    wait (that says nothing about any account)."""
     email = normalise_email(email)
-    if not EMAIL_RE.match(email):
+    if not EMAIL_RE.match(email) or len(email) > 320:
         message = _("Enter a valid e-mail address.")
         raise ValidationFailed(message, {"email": message})
-    user = await User.objects().where((User.email == email) & (User.active == True)).first()  # noqa: E712
-    if user is None:
-        return
-    token = secrets.token_urlsafe(32)
+    ip_address = (ip_address or "")[:45]
     async with uow.transaction():
-        await PasswordResetToken.insert(PasswordResetToken(
-            user=user.id, token_hash=hash_token(token), expires_at=uow.now() + timedelta(hours=RESET_TOKEN_HOURS)
-        ))
-        await queue_mail(
-            uow,
-            user.email,
-            _l("Reset your Werkbank password"),
-            "accounts/mail/password_reset.txt",
-            language=user.language,
-            user={"display_name": user.display_name},
-            link=f"{uow.settings.base_url}/password/reset/{token}",
-            hours=RESET_TOKEN_HOURS,
-        )
-        await audit.record(None, "user.password_reset_requested", "user", user.id)
+        await _lock(uow, f"reset-ip:{ip_address}")
+        moment = uow.now()
+        if ip_address and await PasswordResetRequest.count().where(
+                (PasswordResetRequest.ip_address == ip_address)
+                & (PasswordResetRequest.created_at > moment - timedelta(hours=1))) >= RESET_REQUESTS_PER_HOUR:
+            raise RateLimited(_("Too many requests. Wait a moment and try again."), retry_after_seconds=3600)
+        await PasswordResetRequest.insert(PasswordResetRequest(email=email, ip_address=ip_address, created_at=moment))
+        uow.record(PasswordResetRequested())
+
+
+async def password_resets_job(uow: UnitOfWork, batch: int) -> int:
+    """Mails a reset link for each request whose address belongs to an active account, at most
+    RESET_MAILS_PER_HOUR per address per hour; every request is marked handled."""
+    pending = await PasswordResetRequest.objects().where(PasswordResetRequest.processed_at.is_null()).order_by(
+        PasswordResetRequest.id).limit(batch)
+    for request in pending:
+        async with uow.transaction():
+            moment = uow.now()
+            taken = await PasswordResetRequest.update({PasswordResetRequest.processed_at: moment}).where(
+                (PasswordResetRequest.id == request.id) & PasswordResetRequest.processed_at.is_null()
+            ).returning(PasswordResetRequest.id)
+            if not taken:  # another worker handled it
+                continue
+            user = await User.objects().where((User.email == request.email) & (User.active == True)).first()  # noqa: E712
+            recent = await PasswordResetRequest.count().where(
+                (PasswordResetRequest.email == request.email) & (PasswordResetRequest.mailed == True)  # noqa: E712
+                & (PasswordResetRequest.processed_at > moment - timedelta(hours=1)))
+            if user is None or recent >= RESET_MAILS_PER_HOUR:
+                continue
+            token = secrets.token_urlsafe(32)
+            await PasswordResetToken.insert(PasswordResetToken(
+                user=user.id, token_hash=hash_token(token), expires_at=moment + timedelta(hours=RESET_TOKEN_HOURS)))
+            await PasswordResetRequest.update({PasswordResetRequest.mailed: True}).where(
+                PasswordResetRequest.id == request.id)
+            await queue_mail(uow, user.email, _l("Reset your Werkbank password"), "accounts/mail/password_reset.txt",
+                             language=user.language, user={"display_name": user.display_name},
+                             link=f"{uow.settings.base_url}/password/reset/{token}", hours=RESET_TOKEN_HOURS)
+            await audit.record(None, "user.password_reset_requested", "user", user.id)
+    return len(pending)
 
 
 async def reset_token_is_valid(uow: UnitOfWork, token: str) -> bool:

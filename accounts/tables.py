@@ -128,3 +128,15 @@ class PasswordResetToken(Table, tablename="password_reset_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+
+
+class PasswordResetRequest(Table, tablename="password_reset_request"):
+    """Someone asked for a reset link for this address. The form answers the same whether or not
+    an account has it; the accounts.password_resets job looks the address up afterwards and
+    mails a link (at most a few per address per hour)."""
+
+    email = Varchar(length=320, index=True)
+    ip_address = Varchar(length=45, default="", index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    processed_at = Timestamptz(null=True, default=None, index=True)
+    mailed = Boolean(default=False)
