@@ -80,11 +80,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         # The unit of work opens before authentication (which reads through it); the accounts
         # plugin appends its AuthMiddleware after these.
         middleware=[web.SecurityHeadersMiddleware(https=settings.secure_cookies), web.LanguageMiddleware(),
-                    inputs.InputGuardMiddleware(), edge.UnitOfWorkMiddleware()],
+                    inputs.OriginCheckMiddleware(settings.base_url), inputs.InputGuardMiddleware(),
+                    edge.UnitOfWorkMiddleware()],
         dependencies=edge.dependencies(),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="werkbank_csrf",
+            cookie_name=web.CSRF_COOKIE,
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             exclude=["/api/", "/webhooks/", "/admin"],

@@ -16,7 +16,7 @@ from core.edge import Uow
 from core.errors import DomainError, NotAuthenticated, RateLimited, ValidationFailed, not_found
 from core.i18n import gettext as _
 from core.tables import OutboxMessage
-from core.web import LANGUAGE_COOKIE, ObjectId, form_data, redirect, render, safe_next
+from core.web import CSRF_COOKIE, LANGUAGE_COOKIE, ObjectId, form_data, redirect, render, safe_next
 
 
 def _client_ip(request: Request) -> str:
@@ -67,6 +67,7 @@ class AccountController(Controller):
         )
         response = redirect(request, target)
         response.set_cookie(_session_cookie(request, token, settings.session_days))
+        response.delete_cookie(CSRF_COOKIE, path="/")  # a new session gets a new CSRF token
         if user.language:
             response.set_cookie(Cookie(key=LANGUAGE_COOKIE, value=user.language, path="/", max_age=365 * 86400, samesite="lax"))
         return response
@@ -78,6 +79,7 @@ class AccountController(Controller):
             await services.revoke_session(uow, actor.session_token)
         response = redirect(request, "/login", _("You are logged out."))
         response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
         return response
 
     @post("/language", name="language")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import BadInput, ValidationFailed
+from core.errors import BadInput, NotAllowed, ValidationFailed
 from core.i18n import gettext as _
 from core.web import full_path
 
@@ -123,3 +123,36 @@ class InputGuardMiddleware(ASGIMiddleware):
             return messages.pop(0) if messages else await receive()
 
         await next_app(scope, replay, send)
+
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+TOKEN_PATHS = ("/api/", "/webhooks/")  # bearer tokens and signatures, never cookies
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+class OriginCheckMiddleware(ASGIMiddleware):
+    """An unsafe request to a page (one that acts with the session cookie) must come from
+    Werkbank's own pages: its Origin header, or else its Referer, names this site (the public
+    base URL or the host it was asked for). Requests that send neither still need the CSRF token."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, base_url: str) -> None:
+        self.base_origin = _origin(base_url)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") in UNSAFE and not full_path(scope).startswith(TOKEN_PATHS):
+            headers = {name: value.decode("latin-1") for name, value in scope.get("headers", [])
+                       if name in (b"origin", b"referer", b"host")}
+            claimed = headers.get(b"origin") or ""
+            if not claimed or claimed == "null":
+                claimed = _origin(headers.get(b"referer", "")) if headers.get(b"referer") else claimed
+            if claimed:
+                own = {self.base_origin, f"{scope.get('scheme', 'http')}://{headers.get(b'host', '')}".lower()}
+                if claimed.lower().rstrip("/") not in own:
+                    raise NotAllowed(_("This form was sent from another site; open Werkbank itself and try again."))
+        await next_app(scope, receive, send)

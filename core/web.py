@@ -30,6 +30,7 @@ from core.i18n import lazy_gettext as _l
 log = logging.getLogger("werkbank.web")
 
 FLASH_COOKIE = "werkbank_flash"
+CSRF_COOKIE = "werkbank_csrf"
 LANGUAGE_COOKIE = "werkbank_lang"
 HTML = "text/html; charset=utf-8"
 PROBLEM = "application/problem+json"

@@ -1,4 +1,4 @@
-from tests.conftest import csrf, login
+from tests.conftest import PASSWORD, csrf, login
 
 
 async def test_a_post_without_csrf_token_is_refused(client, create_user):
@@ -66,3 +66,26 @@ async def test_unknown_pages_answer_404_in_dutch(client, db):
     response = await client.get("/nergens")
     assert response.status_code == 404
     assert "Deze pagina of dit object bestaat niet" in response.text
+
+
+async def test_a_form_sent_from_another_site_is_refused(client, create_user):
+    await create_user("teacher", email="t@school.be")
+    token = await csrf(client)
+    data = {"email": "t@school.be", "password": PASSWORD, "_csrf_token": token}
+    for headers in ({"origin": "https://evil.example"}, {"referer": "https://evil.example/page"}):
+        response = await client.post("/login", data=data, headers=headers)
+        assert response.status_code == 403 and "van een andere site" in response.text
+    response = await client.post("/login", data=data, headers={"origin": "http://testserver.local"})
+    assert "Welkom" in response.text
+
+
+async def test_logging_in_and_out_renews_the_csrf_token(client, create_user):
+    await create_user("teacher", email="t@school.be")
+    before = await csrf(client)
+    await login(client, "t@school.be")
+    after = await csrf(client, "/account")
+    assert after != before
+    response = await client.post("/account/tokens", data={"name": "x", "_csrf_token": before})
+    assert response.status_code == 403  # the token from before the login does not work any more
+    await client.post("/logout", data={"_csrf_token": after})
+    assert await csrf(client) != after
