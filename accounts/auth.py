@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
@@ -16,6 +18,7 @@ from core.i18n import gettext as _
 from core.web import full_path
 
 SESSION_COOKIE = "werkbank_session"
+log = logging.getLogger("werkbank.auth")
 Role = Membership.Role
 
 
@@ -46,10 +49,11 @@ class AuthMiddleware(ASGIMiddleware):
         # The request's unit of work (opened by UnitOfWorkMiddleware); paths it leaves alone get
         # one without a held connection.
         uow = scope.get("uow") or scope["litestar_app"].state.werkbank.unit_of_work()
+        touch = None
         if path.startswith("/api/"):
             scheme, _sep, token = _header(scope, b"authorization").partition(" ")
             if scheme.lower() == "bearer" and token:
-                user = await services.user_for_api_token(uow, token.strip())
+                user, touch = await services.user_for_api_token(uow, token.strip())
                 if user is not None:
                     actor = await services.load_actor(user)
             scope["auth"] = "token" if actor else None
@@ -70,6 +74,11 @@ class AuthMiddleware(ASGIMiddleware):
                 i18n._language.reset(language_token)
         else:
             await next_app(scope, receive, send)
+        if touch is not None:  # the answer is out: now note when the token was used
+            try:
+                await services.touch_api_token(uow, touch)
+            except Exception:  # a busy database must not turn a sent answer into an error
+                log.warning("could not note the use of API token %s", touch, exc_info=True)
 
 
 def login_required(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:

@@ -466,22 +466,29 @@ async def revoke_api_tokens(uow: UnitOfWork, user: User, name: str | None = None
     return len(revoked)
 
 
-async def user_for_api_token(uow: UnitOfWork, token: str) -> User | None:
-    """The active user a live token belongs to (one query; the token's last use is written at
-    most every five minutes)."""
+API_TOKEN_TOUCH = timedelta(minutes=1)
+
+
+async def user_for_api_token(uow: UnitOfWork, token: str) -> tuple[User | None, int | None]:
+    """The active user a live token belongs to (one query, nothing written), and the token's id
+    when its last use should be written (at most once a minute; see touch_api_token)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
-        return None
+        return None, None
     row = await ApiToken.objects(ApiToken.user).where(
         (ApiToken.token_hash == hash_token(token)) & (ApiToken.revoked_at.is_null())
         & (ApiToken.user.active == True)  # noqa: E712
     ).first()
     if row is None:
-        return None
-    moment = uow.now()
-    if row.last_used_at is None or moment - row.last_used_at > timedelta(minutes=5):
-        async with uow.transaction():
-            await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row.id)
-    return row.user
+        return None, None
+    stale = row.last_used_at is None or uow.now() - row.last_used_at > API_TOKEN_TOUCH
+    return row.user, (row.id if stale else None)
+
+
+async def touch_api_token(uow: UnitOfWork, token_id: int) -> None:
+    """Writes when a token was last used; called after the answer has gone out, so a busy
+    database never delays or fails the request itself."""
+    async with uow.transaction():
+        await ApiToken.update({ApiToken.last_used_at: uow.now()}).where(ApiToken.id == token_id)
 
 
 # --- users and organisations -----------------------------------------------------------------

@@ -193,6 +193,12 @@ def _http_title(status: int) -> str:
         return "Error"
 
 
+def _is_busy(exc: Exception) -> bool:
+    if type(exc).__name__ == "OperationalError" and "locked" in str(exc).lower():
+        return True
+    return getattr(exc, "sqlstate", None) in ("40P01", "40001", "55P03")  # deadlock, serialization, lock
+
+
 def exception_to_response(request: Request, exc: Exception) -> Response:
     """The one exception handler: Dutch page message, or RFC 9457 problem+json on the API."""
     status = 500
@@ -217,6 +223,13 @@ def exception_to_response(request: Request, exc: Exception) -> Response:
             detail = _http_message(status)
             if status == 400 and getattr(exc, "extra", None) and is_api(full_path(request.scope)):
                 extra["errors"] = exc.extra
+    elif _is_busy(exc):
+        # The database stayed locked longer than it waits (SQLite), or two writers deadlocked
+        # (PostgreSQL): nothing was written; the client may simply try again.
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        status = 503
+        detail = _("Werkbank is very busy right now; nothing was changed. Try again in a moment.")
+        headers["Retry-After"] = "5"
     elif isinstance(exc, OverflowError) or type(exc).__name__ in ("DataError", "NumericValueOutOfRangeError"):
         # A number from the request that the database cannot hold: bad input, not our failure.
         status = 400

@@ -92,3 +92,34 @@ async def test_nobody_revokes_another_users_token(client, create_user, uow_for):
 async def test_openapi_schema_lists_the_api(client, db):
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/health" in schema["paths"] and "/api/v1/me" in schema["paths"]
+
+
+async def test_a_token_notes_its_last_use_at_most_once_a_minute(client, create_user, uow_for):
+    from accounts.tables import ApiToken
+
+    user = await create_user("teacher", email="t@school.be")
+    _row, token = await services.create_api_token(uow_for(), user=user, name="rooster")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    first = (await ApiToken.objects().first()).last_used_at
+    assert first is not None
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    assert (await ApiToken.objects().first()).last_used_at == first  # not written again within the minute
+
+
+async def test_a_database_that_stays_locked_is_a_503_to_try_again(client, create_user, uow_for, monkeypatch):
+    import sqlite3
+
+    from accounts import services as account_services
+
+    user = await create_user("teacher", email="t@school.be")
+    _row, token = await services.create_api_token(uow_for(), user=user, name="rooster")
+
+    async def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(account_services, "load_actor", locked)
+    response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "niets gewijzigd" in response.json()["detail"]
