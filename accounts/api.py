@@ -7,13 +7,15 @@ from litestar import Controller, Request, get
 from accounts.auth import login_required
 from accounts.labels import role_label
 from accounts.schemas import Me, RoleOut
+from core.problems import problems
 
 
 class MeController(Controller):
     path = "/api/v1/me"
     tags = ["accounts"]
 
-    @get("/", guards=[login_required], summary="The caller: e-mail, name and roles with their organisations")
+    @get("/", guards=[login_required], summary="The caller: e-mail, name and roles with their organisations",
+         responses=problems(401))
     async def me(self, request: Request) -> Me:
         actor = request.scope["user"]
         return Me(

@@ -31,6 +31,7 @@ def _session_cookie(request: Request, token: str, days: int) -> Cookie:
 
 
 class AccountController(Controller):
+    include_in_schema = False  # pages, not the API: /schema documents /api/v1
     path = "/"
 
     @get("/", name="home")
@@ -170,6 +171,7 @@ class OutboxController(Controller):
     """The mail outbox for platform admins: what left, what waits, what failed and why. In
     development (no WERKBANK_SMTP_URL) this is where the mails are read."""
 
+    include_in_schema = False  # pages, not the API: /schema documents /api/v1
     path = "/outbox"
     guards = [platform_admin_required]
 

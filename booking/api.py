@@ -17,6 +17,7 @@ from core.edge import Uow
 from core.errors import ValidationFailed
 from core.i18n import BRUSSELS
 from core.i18n import gettext as _
+from core.problems import problems
 from core.timeutil import parse_local
 from core.web import ObjectId
 from inventory.tables import StudyProgramme
@@ -61,7 +62,8 @@ class AvailabilityApiController(Controller):
     tags = ["booking"]
     guards = [login_required]
 
-    @get("/{resource_id:int}/availability", summary="The free intervals of a resource in a window")
+    @get("/{resource_id:int}/availability", summary="The free intervals of a resource in a window",
+         responses=problems(401, 404, 422))
     async def availability(
         self, uow: Uow, resource_id: ObjectId,
         raw_from: Annotated[str | None, QueryParameter(name="from", description="Brussels wall time or ISO 8601")] = None,
@@ -86,7 +88,8 @@ class BookingApiController(Controller):
     tags = ["booking"]
     guards = [login_required]
 
-    @post("/", summary="Book or request a resource (201); 409 with alternatives when taken; 422 for a rule")
+    @post("/", summary="Book or request a resource (201); 409 with alternatives when taken; 422 for a rule",
+          responses=problems(401, 403, 404, 409, 413, 422))
     async def create(self, request: Request, uow: Uow, data: JSONBody[BookingCreate]) -> Response:
         start, end = parse_local(data.start, "start"), parse_local(data.end, "end")
         programme = await programme_id(data.study_programme)
@@ -105,7 +108,8 @@ class BookingApiController(Controller):
         return Response((await booking_outs([booking.id], base))[0], status_code=201)
 
     @get("/", summary="The bookings the caller may see: a school's own, an owner's resources' (every status), "
-                      "a provider's network's schools', an RTC's region's; platform admins all")
+                      "a provider's network's schools', an RTC's region's; platform admins all",
+         responses=problems(401, 422))
     async def list_bookings(
         self, uow: Uow,
         when: Annotated[str, QueryParameter(description="upcoming, past or all")] = "all",
@@ -122,22 +126,26 @@ class BookingApiController(Controller):
                                                                           offset=offset))
         return [booking_out(row, uow.settings.base_url) for row in rows]
 
-    @get("/{booking_id:int}", summary="One booking (404 for one the caller may not see)")
+    @get("/{booking_id:int}", summary="One booking (404 for one the caller may not see)",
+         responses=problems(401, 404))
     async def get_booking(self, uow: Uow, booking_id: ObjectId) -> BookingOut:
         current = await services.view(uow, booking_id)
         return (await booking_outs([current.booking.id], uow.settings.base_url))[0]
 
-    @post("/{booking_id:int}/approve", status_code=200)
+    @post("/{booking_id:int}/approve", status_code=200, summary="Approve a request (owner staff)",
+          responses=problems(401, 403, 404, 409))
     async def approve(self, uow: Uow, booking_id: ObjectId) -> BookingOut:
         booking = await services.approve(uow, booking_id)
         return (await booking_outs([booking.id], uow.settings.base_url))[0]
 
-    @post("/{booking_id:int}/decline", status_code=200)
+    @post("/{booking_id:int}/decline", status_code=200, summary="Decline a request with a reason (owner staff)",
+          responses=problems(401, 403, 404, 409, 422))
     async def decline(self, uow: Uow, booking_id: ObjectId, data: JSONBody[Decision]) -> BookingOut:
         booking = await services.decline(uow, booking_id, data.reason)
         return (await booking_outs([booking.id], uow.settings.base_url))[0]
 
-    @post("/{booking_id:int}/cancel", status_code=200)
+    @post("/{booking_id:int}/cancel", status_code=200, summary="Cancel a booking (the school, or the owner with a reason)",
+          responses=problems(401, 403, 404, 409, 422))
     async def cancel(self, uow: Uow, booking_id: ObjectId,
                      data: JSONBody[Decision | None] = None) -> BookingOut:
         booking = await services.cancel(uow, booking_id, data.reason if data else "")

@@ -54,6 +54,7 @@ def _parse_form(data: dict[str, str]) -> tuple[datetime, datetime, int]:
 
 
 class BookingController(Controller):
+    include_in_schema = False  # pages, not the API: /schema documents /api/v1
     path = "/"
     guards = [login_required]
 

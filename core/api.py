@@ -7,6 +7,7 @@ from litestar import Controller, Response, get
 
 from core.db import engine_kind
 from core.edge import Uow
+from core.problems import problems
 
 
 class Health(msgspec.Struct):
@@ -18,7 +19,7 @@ class HealthController(Controller):
     path = "/api/v1/health"
     tags = ["core"]
 
-    @get("/", summary="Health check without authentication")
+    @get("/", summary="Health check without authentication", responses=problems())
     async def health(self, uow: Uow) -> Response[Health]:
         try:
             await uow.engine.run_ddl("SELECT 1")

@@ -7,6 +7,7 @@ from litestar.params import FromQuery
 
 from accounts.auth import login_required
 from core.edge import Uow
+from core.problems import problems
 from core.web import ObjectId
 from inventory import search, services
 from inventory.labels import category_name, price_text
@@ -18,7 +19,8 @@ class ResourceApiController(Controller):
     tags = ["inventory"]
     guards = [login_required]
 
-    @get("/", summary="Resources that match; only those free for the whole window with free_from/free_to")
+    @get("/", summary="Resources that match; only those free for the whole window with free_from/free_to",
+         responses=problems(401, 422))
     async def list_resources(self, request: Request, uow: Uow, q: FromQuery[str | None] = None,
                              category: FromQuery[str | None] = None, region: FromQuery[str | None] = None,
                              near: FromQuery[str | None] = None, radius_km: FromQuery[str | None] = None,
@@ -42,7 +44,7 @@ class ResourceApiController(Controller):
                         text=price_text(hit.price_model, hit.price_cents)),
         ) for hit in result.hits])
 
-    @get("/{resource_id:int}", summary="One resource with its rules")
+    @get("/{resource_id:int}", summary="One resource with its rules", responses=problems(401, 404))
     async def get_resource(self, request: Request, uow: Uow, resource_id: ObjectId) -> ResourceOut:
         d = await services.resource_detail(uow, resource_id)
         r, f = d.resource, d.facility

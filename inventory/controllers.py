@@ -69,6 +69,7 @@ def _resource_form_data(resource: Resource, category_slug: str, week: dict, prog
 
 
 class InventoryController(Controller):
+    include_in_schema = False  # pages, not the API: /schema documents /api/v1
     path = "/inventory"
     guards = [owner_required]
 

@@ -35,6 +35,7 @@ def week_of(param: str | None, today: date) -> date:
 
 
 class DiscoveryController(Controller):
+    include_in_schema = False  # pages, not the API: /schema documents /api/v1
     path = "/"
     guards = [login_required]
 

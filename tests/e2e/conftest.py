@@ -37,7 +37,9 @@ def live_server(db, tmp_path):
         "WERKBANK_IN_PROCESS_WORKER": "0",
     }
     werkbank = str(Path(sys.executable).parent / "werkbank")
-    subprocess.run([werkbank, "demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+    loaded = subprocess.run([werkbank, "demo"], env=env, capture_output=True, cwd=ROOT, text=True)
+    if loaded.returncode != 0:
+        raise RuntimeError(f"werkbank demo failed ({loaded.returncode}):\n{loaded.stdout}\n{loaded.stderr}")
     port = free_port()
     log = open(tmp_path / "server.log", "w")
     process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
