@@ -200,7 +200,8 @@ async def test_the_next_week_through_htmx_is_the_week_fragment(client, world, tu
     assert response.status_code == 200
     assert "Er ging bij ons iets mis" not in response.text
     assert "<h2>Week van" in response.text and "<html" not in response.text
-    assert f"/resources/{world['resource'].id}?week={(tuesday + timedelta(days=14) - timedelta(days=tuesday.weekday())).isoformat()}" in response.text
+    week_after = tuesday + timedelta(days=14) - timedelta(days=tuesday.weekday())
+    assert f"/resources/{world['resource'].id}?week={week_after.isoformat()}" in response.text
 
 
 async def test_a_waitlist_entry_shows_in_my_bookings_and_can_be_left(client, world, tuesday):
