@@ -45,6 +45,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     in_process_worker: bool = True
+    import_max_rows: int = 5000
     extra: dict = field(default_factory=dict)
 
     @property
@@ -80,6 +81,10 @@ class Settings:
             session_days = int(get("SESSION_DAYS", "14"))
         except ValueError as exc:
             raise SettingsError("WERKBANK_SESSION_DAYS must be a whole number of days") from exc
+        try:
+            import_max_rows = int(get("IMPORT_MAX_ROWS", "5000"))
+        except ValueError as exc:
+            raise SettingsError("WERKBANK_IMPORT_MAX_ROWS must be a whole number") from exc
         secret_key = get("SECRET_KEY")
         if not secret_key:
             if environment == "production":
@@ -109,6 +114,7 @@ class Settings:
             log_level=get("LOG_LEVEL", "INFO").upper(),
             session_days=session_days,
             in_process_worker=_bool(get("IN_PROCESS_WORKER"), True),
+            import_max_rows=import_max_rows,
         )
 
 

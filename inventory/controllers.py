@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import QueryParameter
+from litestar.response import Stream
 
 from accounts.auth import role_required
 from accounts.tables import Membership
@@ -276,7 +277,12 @@ class InventoryController(Controller):
 
     @get("/export.csv", name="inventory_export")
     async def export(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:
-        chosen, _owners = await _owner(uow, owner)
-        text = await csvio.export_inventory(uow, chosen.id)
-        return Response(content="\ufeff" + text, media_type="text/csv; charset=utf-8", headers={
+        chosen, _owners = await _owner(uow, owner)  # checked before the answer starts
+
+        async def chunks():
+            yield "\ufeff"  # Excel reads UTF-8 with its byte order mark
+            async for chunk in csvio.export_inventory(uow, chosen.id):
+                yield chunk
+
+        return Stream(chunks(), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="werkbank-{chosen.slug}.csv"'})

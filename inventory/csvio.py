@@ -4,9 +4,10 @@ rejected row is reported with its line and reason; a file that cannot be read im
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from accounts.tables import Organisation
@@ -18,7 +19,7 @@ from core.uow import UnitOfWork
 from inventory import services
 from inventory.fields import read_facility, read_resource
 from inventory.hours import format_week
-from inventory.tables import Category, Facility, OpeningHours, Qualification, Resource, ResourceProgramme, StudyProgramme
+from inventory.tables import Category, Facility, OpeningHours, Qualification, Resource, ResourceProgramme
 
 COLUMNS = [
     "owner", "facility_id", "facility_name", "facility_street", "facility_postal_code", "facility_municipality",
@@ -125,52 +126,69 @@ def _resource_data(row: dict[str, str]) -> dict[str, str]:
     return data
 
 
+IMPORT_BATCH = 100  # rows per transaction: the write lock is held for short stretches
+_MISSING = object()
+
+
 async def import_inventory(uow: UnitOfWork, owner_id: int, content: bytes,
                            progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Creates or updates the owner's facilities and resources from a CSV file. The file is
+    read and checked first, in a thread (an unreadable one, or one over the row limit, imports
+    nothing); then rows are written IMPORT_BATCH to a transaction, each row in a savepoint, so
+    other requests get the database between batches and a rejected row leaves nothing behind.
+    Rows are matched on their ids, so importing the same file again changes nothing."""
     actor = uow.actor
     if not services.can_manage(actor, owner_id):
         raise NotAllowed(_("Only the staff of its owner may change this inventory."))
-    rows = read_rows(content)
+    rows = await asyncio.to_thread(read_rows, content)
+    limit = uow.settings.import_max_rows
+    if len(rows) > limit:
+        raise ValidationFailed(_("A file may have at most %(n)s rows; split it into smaller files.", n=limit))
     report = ImportReport()
     owner_slug = (await Organisation.select(Organisation.slug).where(Organisation.id == owner_id).first() or {}).get("slug")
     facilities = {f.external_id: f for f in await Facility.objects().where(
         (Facility.owner == owner_id) & (Facility.external_id != ""))}
-    resources = {}
-    if facilities:
-        for r in await Resource.objects().where(Resource.facility.is_in([f.id for f in facilities.values()])
-                                                & (Resource.external_id != "")):
-            resources[r.external_id] = r
+    resources = {r.external_id: r for r in await Resource.objects().where(
+        (Resource.facility.owner == owner_id) & (Resource.external_id != ""))}
     seen_resources: set[str] = set()
     located: dict[tuple, dict] = {}
+    for first in range(0, len(rows), IMPORT_BATCH):
+        async with uow.transaction():
+            for index, (line, row) in enumerate(rows[first:first + IMPORT_BATCH], start=first + 1):
+                if progress:
+                    progress(index, len(rows))
+                if "__error__" in row:
+                    report.rejected.append(RejectedRow(line, row["__error__"]))
+                    continue
+                if row.get("owner") and owner_slug and row["owner"] != owner_slug:
+                    report.rejected.append(RejectedRow(line, _("This row belongs to %(owner)s, not to %(this)s.",
+                                                               owner=row["owner"], this=owner_slug)))
+                    continue
+                external = row.get("resource_id", "")
+                if not external:
+                    report.rejected.append(RejectedRow(line, _("resource_id is empty.")))
+                    continue
+                if external in seen_resources:
+                    report.rejected.append(RejectedRow(line, _("resource_id %(id)s appears twice in the file.",
+                                                               id=external)))
+                    continue
+                seen_resources.add(external)
+                facility_key = row.get("facility_id", "")
+                before = (facilities.get(facility_key, _MISSING), resources.get(external, _MISSING),
+                          {k: v for k, v in vars(report).items() if isinstance(v, int)})
+                try:
+                    async with uow.transaction():  # a savepoint: a rejected row leaves nothing behind
+                        await _import_row(uow, owner_id, row, facilities, resources, report, located)
+                except ValidationFailed as exc:
+                    for table, key, value in ((facilities, facility_key, before[0]), (resources, external, before[1])):
+                        if value is _MISSING:
+                            table.pop(key, None)
+                        else:
+                            table[key] = value
+                    vars(report).update(before[2])
+                    detail = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc)
+                    report.rejected.append(RejectedRow(line, detail))
     async with uow.transaction():
-        for index, (line, row) in enumerate(rows, start=1):
-            if progress:
-                progress(index, len(rows))
-            if "__error__" in row:
-                report.rejected.append(RejectedRow(line, row["__error__"]))
-                continue
-            if row.get("owner") and owner_slug and row["owner"] != owner_slug:
-                report.rejected.append(RejectedRow(line, _("This row belongs to %(owner)s, not to %(this)s.",
-                                                           owner=row["owner"], this=owner_slug)))
-                continue
-            external = row.get("resource_id", "")
-            if not external:
-                report.rejected.append(RejectedRow(line, _("resource_id is empty.")))
-                continue
-            if external in seen_resources:
-                report.rejected.append(RejectedRow(line, _("resource_id %(id)s appears twice in the file.", id=external)))
-                continue
-            seen_resources.add(external)
-            known = (dict(facilities), dict(resources), {k: v for k, v in vars(report).items() if isinstance(v, int)})
-            try:
-                async with uow.transaction():  # a savepoint: a rejected row leaves nothing behind
-                    await _import_row(uow, owner_id, row, facilities, resources, report, located)
-            except ValidationFailed as exc:
-                facilities.clear(), facilities.update(known[0])
-                resources.clear(), resources.update(known[1])
-                vars(report).update(known[2])
-                detail = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc)
-                report.rejected.append(RejectedRow(line, detail))
         await audit.record(actor, "inventory.imported", "organisation", owner_id, created=report.created,
                            updated=report.updated, unchanged=report.unchanged, rejected=len(report.rejected))
     return report
@@ -244,55 +262,70 @@ def _euro(cents: int) -> str:
     return "" if not cents else f"{cents // 100},{cents % 100:02d}"
 
 
-async def export_inventory(uow: UnitOfWork, owner_id: int) -> str:
-    """The owner's inventory in the import format (';'-separated, as Excel in Belgium reads it)."""
-    facilities = await services.list_facilities(uow, owner_id)
+EXPORT_PAGE = 500
+
+
+async def export_inventory(uow: UnitOfWork, owner_id: int) -> AsyncIterator[str]:
+    """The owner's inventory in the import format (';'-separated, as Excel in Belgium reads it),
+    as text chunks of EXPORT_PAGE resources: the queries select by owner and by a range of ids,
+    so neither they nor the memory grow with the number of resources."""
+    await services.list_facilities(uow, owner_id)  # the owner's staff only (raises otherwise)
+    owner_slug = (await Organisation.select(Organisation.slug).where(Organisation.id == owner_id).first())["slug"]
+    categories = {c["id"]: c["slug"] for c in await Category.select(Category.id, Category.slug)}
+    qualifications = {q["id"]: q["name"] for q in await Qualification.select(Qualification.id, Qualification.name).where(
+        Qualification.owner == owner_id)}
+    facilities = {f.id: f for f in await Facility.objects().where(Facility.owner == owner_id)}
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=";", lineterminator="\n")
     writer.writeheader()
-    if not facilities:
-        return out.getvalue()
-    owner_slug = (await Organisation.select(Organisation.slug).where(Organisation.id == owner_id).first())["slug"]
-    categories = {c.id: c.slug for c in await Category.objects()}
-    programmes = {p.id: p.slug for p in await StudyProgramme.objects()}
-    qualifications = {q.id: q.name for q in await Qualification.objects().where(Qualification.owner == owner_id)}
-    by_id = {f.id: f for f in facilities}
-    resources = await Resource.objects().where(Resource.facility.is_in(list(by_id))).order_by(Resource.facility).order_by(
-        Resource.id)
-    links: dict[int, list[str]] = {}
-    weeks: dict[int, dict] = {}
-    if resources:
-        ids = [r.id for r in resources]
-        for row in await ResourceProgramme.select().where(ResourceProgramme.resource.is_in(ids)):
-            links.setdefault(row["resource"], []).append(programmes[row["programme"]])
-        for row in await OpeningHours.objects().where(OpeningHours.resource.is_in(ids)).order_by(OpeningHours.opens):
-            weeks.setdefault(row.resource, {}).setdefault(row.weekday, []).append((row.opens, row.closes))
-    for resource in resources:
-        facility = by_id[resource.facility]
-        writer.writerow({key: spreadsheet_safe(value) for key, value in {
-            "owner": owner_slug, "facility_id": facility.external_id or f"F{facility.id}", "facility_name": facility.name,
-            "facility_street": facility.street, "facility_postal_code": facility.postal_code,
-            "facility_municipality": facility.municipality, "facility_email": facility.contact_email,
-            "facility_phone": facility.phone,
-            "resource_id": resource.external_id or f"R{resource.id}", "name": resource.name, "kind": resource.kind,
-            "category": categories[resource.category], "description": resource.description,
-            "capacity": resource.capacity, "study_programmes": ";".join(sorted(links.get(resource.id, []))),
-            "accessories": resource.accessories,
-            "qualification": qualifications.get(resource.required_qualification, ""),
-            "needs_approval": "ja" if resource.needs_approval else "nee",
-            "min_notice_hours": resource.min_notice_hours, "max_advance_days": resource.max_advance_days,
-            "min_duration_minutes": resource.min_duration_minutes, "max_duration_minutes": resource.max_duration_minutes,
-            "buffer_minutes": resource.buffer_minutes, "request_expiry_days": resource.request_expiry_days,
-            "free_cancellation_hours": resource.free_cancellation_hours,
-            "late_cancellation_percent": resource.late_cancellation_percent,
-            "opening_hours": format_week(weeks.get(resource.id, {})),
-            "price_model": resource.price_model, "price": _euro(resource.price_cents),
-            "instructor_fee": _euro(resource.instructor_fee_cents), "funding": resource.funding,
-            "alternative_cost": _euro(resource.alternative_cost_cents),
-            "alternative_cost_unit": resource.alternative_cost_unit,
-            "alternative_cost_source": resource.alternative_cost_source, "status": resource.status,
-        }.items()})
-    return out.getvalue()
+    yield out.getvalue()
+    last = 0
+    while True:
+        resources = await Resource.objects().where(
+            (Resource.facility.owner == owner_id) & (Resource.id > last)).order_by(Resource.id).limit(EXPORT_PAGE)
+        if not resources:
+            return
+        first, last = resources[0].id, resources[-1].id
+        links: dict[int, list[str]] = {}
+        for row in await ResourceProgramme.select(ResourceProgramme.resource, ResourceProgramme.programme.slug).where(
+                (ResourceProgramme.resource.facility.owner == owner_id)
+                & (ResourceProgramme.resource >= first) & (ResourceProgramme.resource <= last)):
+            links.setdefault(row["resource"], []).append(row["programme.slug"])
+        weeks: dict[int, dict] = {}
+        for row in await OpeningHours.select(OpeningHours.resource, OpeningHours.weekday, OpeningHours.opens,
+                                             OpeningHours.closes).where(
+                (OpeningHours.resource.facility.owner == owner_id)
+                & (OpeningHours.resource >= first) & (OpeningHours.resource <= last)).order_by(OpeningHours.opens):
+            weeks.setdefault(row["resource"], {}).setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=";", lineterminator="\n")
+        for resource in resources:
+            facility = facilities[resource.facility]
+            writer.writerow({key: spreadsheet_safe(value) for key, value in {
+                "owner": owner_slug, "facility_id": facility.external_id or f"F{facility.id}",
+                "facility_name": facility.name, "facility_street": facility.street,
+                "facility_postal_code": facility.postal_code, "facility_municipality": facility.municipality,
+                "facility_email": facility.contact_email, "facility_phone": facility.phone,
+                "resource_id": resource.external_id or f"R{resource.id}", "name": resource.name, "kind": resource.kind,
+                "category": categories[resource.category], "description": resource.description,
+                "capacity": resource.capacity, "study_programmes": ";".join(sorted(links.get(resource.id, []))),
+                "accessories": resource.accessories,
+                "qualification": qualifications.get(resource.required_qualification, ""),
+                "needs_approval": "ja" if resource.needs_approval else "nee",
+                "min_notice_hours": resource.min_notice_hours, "max_advance_days": resource.max_advance_days,
+                "min_duration_minutes": resource.min_duration_minutes,
+                "max_duration_minutes": resource.max_duration_minutes,
+                "buffer_minutes": resource.buffer_minutes, "request_expiry_days": resource.request_expiry_days,
+                "free_cancellation_hours": resource.free_cancellation_hours,
+                "late_cancellation_percent": resource.late_cancellation_percent,
+                "opening_hours": format_week(weeks.get(resource.id, {})),
+                "price_model": resource.price_model, "price": _euro(resource.price_cents),
+                "instructor_fee": _euro(resource.instructor_fee_cents), "funding": resource.funding,
+                "alternative_cost": _euro(resource.alternative_cost_cents),
+                "alternative_cost_unit": resource.alternative_cost_unit,
+                "alternative_cost_source": resource.alternative_cost_source, "status": resource.status,
+            }.items()})
+        yield out.getvalue()
 
 
 def owners_named(content: bytes) -> set[str]:

@@ -148,3 +148,19 @@ async def test_a_rejected_row_leaves_nothing_of_itself_behind(client, owner_in):
     assert "onzichtbare controletekens" in response.text
     assert [f["name"] for f in await Facility.select(Facility.name)] == ["Metaalcampus"]
     assert await Resource.count() == 1
+
+
+async def test_a_file_over_the_row_limit_imports_nothing(client, owner_in):
+    rows = [ROWS[0].replace("ZWN-1", f"R-{n}") for n in range(5001)]
+    response = await _import(client, owner_in, _csv(*rows))
+    assert response.status_code == 422 and "hoogstens 5000 regels" in response.text
+    assert await Resource.count() == 0
+
+
+async def test_an_import_over_several_batches_writes_every_row(client, owner_in):
+    from inventory.csvio import IMPORT_BATCH
+
+    rows = [ROWS[0].replace("ZWN-1", f"R-{n}") for n in range(IMPORT_BATCH * 2 + 5)]
+    response = await _import(client, owner_in, _csv(*rows))
+    assert f"Nieuwe infrastructuur: <strong>{IMPORT_BATCH * 2 + 5}</strong>" in response.text
+    assert await Resource.count() == IMPORT_BATCH * 2 + 5
