@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint install static translations messages chromium clean
+.PHONY: run test bench load lint install static translations messages chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: install chromium
 
 bench: install
 	$(BIN)/python -m bench
+
+# A bounded load test on both engines (about a minute and a half; CI runs it after the tests).
+load: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

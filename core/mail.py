@@ -73,12 +73,14 @@ async def queue_mail(uow: UnitOfWork, to: str, subject, template: str, language:
 
 
 async def render_pending(uow: UnitOfWork, limit: int = 100) -> int:
-    """Render queued mails (their templates with their context, in their language)."""
+    """Render queued mails (their templates with their context, in their language), then write
+    them all in one short transaction."""
     rows = await OutboxMessage.objects().where(
         (OutboxMessage.needs_render == True) & (OutboxMessage.status == OutboxMessage.Status.pending)  # noqa: E712
     ).order_by(OutboxMessage.id).limit(limit)
     env = uow.app.templates
-    done = 0
+    rendered: list[tuple[int, str]] = []
+    broken: list[tuple[int, str]] = []
     for row in rows:
         context = json.loads(row.context) if isinstance(row.context, str) else dict(row.context or {})
         loader = context.pop("_loader", "")
@@ -86,20 +88,21 @@ async def render_pending(uow: UnitOfWork, limit: int = 100) -> int:
             if loader:
                 context = await uow.app.mail_contexts[loader](uow, context)
             with i18n.use_language(row.language):
-                body = env.get_template(row.template).render(**context)
+                rendered.append((row.id, env.get_template(row.template).render(**context)))
         except Exception as exc:  # a mail that cannot be rendered is failed, never lost silently
             log.exception("mail %s (%s) could not be rendered", row.id, row.template)
-            async with uow.transaction():
+            broken.append((row.id, f"render: {type(exc).__name__}: {exc}"[:2000]))
+    if rendered or broken:
+        async with uow.transaction():
+            for row_id, body in rendered:
+                await OutboxMessage.update({OutboxMessage.body_text: body, OutboxMessage.needs_render: False}).where(
+                    (OutboxMessage.id == row_id) & (OutboxMessage.needs_render == True))  # noqa: E712
+            for row_id, error in broken:
                 await OutboxMessage.update({
                     OutboxMessage.status: OutboxMessage.Status.failed, OutboxMessage.needs_render: False,
-                    OutboxMessage.last_error: f"render: {type(exc).__name__}: {exc}"[:2000],
-                }).where(OutboxMessage.id == row.id)
-            continue
-        async with uow.transaction():
-            await OutboxMessage.update({OutboxMessage.body_text: body, OutboxMessage.needs_render: False}).where(
-                (OutboxMessage.id == row.id) & (OutboxMessage.needs_render == True))  # noqa: E712
-        done += 1
-    return done
+                    OutboxMessage.last_error: error,
+                }).where(OutboxMessage.id == row_id)
+    return len(rendered)
 
 
 def _smtp_options(url: str) -> dict:

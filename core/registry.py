@@ -4,6 +4,7 @@ context loaders). create_app() makes one per app; nothing of it lives at module 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -91,6 +92,7 @@ class Werkbank:
         # Idle SQLite connections kept between units of work while the app runs (open()/close();
         # PostgreSQL has its own pool). Opening one costs a thread and a file open.
         self.sqlite_idle: list | None = None
+        self.sqlite_writer = asyncio.Lock()  # this process's SQLite writers, one at a time (core.uow)
 
     MAX_IDLE_SQLITE = 8
 

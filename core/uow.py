@@ -170,6 +170,14 @@ class UnitOfWork:
             async with self._savepoint():
                 yield self
             return
+        # SQLite has one writer at a time: writers of this process queue here, in order, instead
+        # of in SQLite's busy handler, which sleeps in growing steps and makes long tails.
+        async with contextlib.nullcontext() if self.is_postgres else self.app.sqlite_writer:
+            async with self._write() as uow:
+                yield uow
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[UnitOfWork]:
         owned = self._connection is None
         if owned:
             await self._acquire()
