@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -16,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
-from core import db, edge, inputs, web
+from core import csrf, db, edge, inputs, web
 from core import logging as wb_logging
 from core.registry import Werkbank
 from core.settings import Settings
@@ -80,16 +79,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         # The unit of work opens before authentication (which reads through it); the accounts
         # plugin appends its AuthMiddleware after these.
         middleware=[web.SecurityHeadersMiddleware(https=settings.secure_cookies), web.LanguageMiddleware(),
-                    inputs.OriginCheckMiddleware(settings.base_url), inputs.InputGuardMiddleware(),
+                    inputs.OriginCheckMiddleware(settings.base_url), csrf.CSRFCookieMiddleware(settings.secure_cookies),
+                    inputs.InputGuardMiddleware(),
                     edge.UnitOfWorkMiddleware()],
         dependencies=edge.dependencies(),
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=web.CSRF_COOKIE,
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=True,
-            exclude=["/api/", "/webhooks/", "/admin"],
-        ),
+        before_request=csrf.check_csrf,
         template_config=TemplateConfig(engine=Jinja.from_environment(werkbank.templates)),
         plugins=[HTMXPlugin(), *domain_plugins(werkbank)],
         exception_handlers={Exception: web.exception_to_response},

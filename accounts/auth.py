@@ -15,9 +15,8 @@ from accounts.tables import Membership
 from core import i18n
 from core.errors import NotAllowed, NotAuthenticated
 from core.i18n import gettext as _
-from core.web import full_path
+from core.web import SESSION_COOKIE, full_path
 
-SESSION_COOKIE = "werkbank_session"
 log = logging.getLogger("werkbank.auth")
 Role = Membership.Role
 

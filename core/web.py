@@ -19,7 +19,6 @@ from litestar.middleware import ASGIMiddleware
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
-from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 
 from core import i18n
@@ -31,6 +30,7 @@ log = logging.getLogger("werkbank.web")
 
 FLASH_COOKIE = "werkbank_flash"
 CSRF_COOKIE = "werkbank_csrf"
+SESSION_COOKIE = "werkbank_session"
 LANGUAGE_COOKIE = "werkbank_lang"
 HTML = "text/html; charset=utf-8"
 PROBLEM = "application/problem+json"
@@ -58,7 +58,9 @@ def is_api(path: str) -> bool:
 
 
 def csrf_token(request: Request) -> str:
-    return ScopeState.from_scope(request.scope).csrf_token or ""
+    from core.csrf import token_for
+
+    return token_for(request.scope, request.app.state.settings.secret_key)
 
 
 def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:

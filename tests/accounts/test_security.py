@@ -89,3 +89,19 @@ async def test_logging_in_and_out_renews_the_csrf_token(client, create_user):
     assert response.status_code == 403  # the token from before the login does not work any more
     await client.post("/logout", data={"_csrf_token": after})
     assert await csrf(client) != after
+
+
+async def test_a_csrf_token_works_only_for_the_session_it_was_made_for(client, create_user, app):
+    import httpx
+
+    await create_user("teacher", email="a@school.be")
+    await create_user("teacher", email="b@school.be")
+    await login(client, "a@school.be")
+    token_a = await csrf(client, "/account")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50001)),
+                                 base_url="http://testserver.local", follow_redirects=True) as other:
+        await login(other, "b@school.be")
+        refused = await other.post("/account/tokens", data={"name": "x", "_csrf_token": token_a})
+        assert refused.status_code == 403 and "Je formulier is verlopen" in refused.text
+        accepted = await other.post("/account/tokens", data={"name": "x", "_csrf_token": await csrf(other, "/account")})
+        assert accepted.status_code == 200
