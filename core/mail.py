@@ -27,6 +27,7 @@ from core.uow import Event, UnitOfWork
 log = logging.getLogger("werkbank.mail")
 
 MAX_ATTEMPTS = 8
+SMTP_CONNECTIONS = 4  # a batch is sent over at most this many connections at once
 LEASE = timedelta(minutes=2)
 
 
@@ -197,19 +198,25 @@ async def send_pending(uow: UnitOfWork, limit: int = 50) -> int:
     if not ids:
         return 0
     rows = await OutboxMessage.objects().where(OutboxMessage.id.is_in(ids)).order_by(OutboxMessage.id)
-    delivery = _Delivery(uow.settings)
     sent, failed = [], []
-    try:
-        for row in rows:
-            try:
-                await delivery.send(row)
-            except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
-                log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, row.attempts + 1, exc)
-                failed.append((row, str(exc)))
-                continue
-            sent.append(row.id)
-    finally:
-        await delivery.close()
+
+    async def deliver(share: list[OutboxMessage]) -> None:
+        delivery = _Delivery(uow.settings)  # one SMTP connection for its share of the batch
+        try:
+            for row in share:
+                try:
+                    await delivery.send(row)
+                except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+                    log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, row.attempts + 1,
+                                exc)
+                    failed.append((row, str(exc)))
+                    continue
+                sent.append(row.id)
+        finally:
+            await delivery.close()
+
+    connections = max(1, min(SMTP_CONNECTIONS, len(rows) // 5))
+    await asyncio.gather(*(deliver(rows[n::connections]) for n in range(connections)))
     async with uow.transaction():
         if sent:
             await OutboxMessage.update({

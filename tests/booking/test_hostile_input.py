@@ -87,3 +87,77 @@ async def test_owner_forms_refuse_nul_and_write_nothing(client, create_user, own
     _refused(response)
     assert (await Facility.objects().first()).name == "Campus"
     assert await AuditEntry.count() == audit_before
+
+
+async def test_health_answers_within_a_second_while_a_large_import_and_a_hostile_rule_run(client, world, app):
+    """Nothing one request sends holds the event loop: a 2,000-row import and an impossible
+    repeat rule run while /api/v1/health keeps answering."""
+    import asyncio
+    import time
+
+    import httpx
+
+    from tests.inventory.test_csv import HEADER, ROWS
+
+    await create_owner_login(client)
+    token = await csrf(client, "/inventory/")
+    rows = "".join(ROWS[0].replace("ZWN-1", f"R-{n}").replace("metaal", world["owner"].slug) for n in range(2000))
+    api = await _token(world)
+    done = asyncio.Event()
+    slowest = 0.0
+
+    async def watch(probe):
+        nonlocal slowest
+        while not done.is_set():
+            started = time.perf_counter()
+            assert (await probe.get("/api/v1/health")).status_code == 200
+            slowest = max(slowest, time.perf_counter() - started)
+            await asyncio.sleep(0.05)
+
+    async def work():
+        try:
+            hostile = client.post("/api/v1/bookings", headers=api, json={
+                "resource_id": world["resource"].id, "start": "2027-06-01T09:00", "end": "2027-06-01T11:00",
+                "group_size": 5, "rrule": "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=31;COUNT=1"})
+            imported = client.post(f"/inventory/import?owner={world['owner'].id}", data={"_csrf_token": token},
+                                   files={"file": ("groot.csv", (HEADER + rows).encode(), "text/csv")})
+            return await asyncio.gather(hostile, imported)
+        finally:
+            done.set()
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as probe:
+        (refused, imported), _watched = await asyncio.gather(work(), watch(probe))
+    assert refused.status_code == 422
+    assert imported.status_code == 200 and "Nieuwe infrastructuur: <strong>2000</strong>" in imported.text
+    assert slowest < 1.0, f"/api/v1/health took {slowest:.2f} s during the import"
+
+
+async def create_owner_login(client):
+    await login(client, "staff@metaal.be")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/resources/{id}/availability?from=0001-01-01T00:00&to=0001-01-02T00:00",
+    "/api/v1/resources/{id}/availability?from=9999-12-31T00:00&to=9999-12-31T23:00",
+    "/api/v1/resources/{id}/availability?from=2027-01-01T00:00&to=99999-01-01T00:00",
+    "/api/v1/resources?free_from=0001-01-01T09:00&free_to=0001-01-01T11:00",
+    "/api/v1/resources?free_from=9999-12-31T09:00&free_to=9999-12-31T11:00",
+    "/api/v1/resources?radius_km=1e308&near=9000", "/api/v1/resources?page=99999999999999999999",
+    "/api/v1/bookings?limit=99999999999999999999", "/api/v1/bookings?offset=-1", "/api/v1/bookings?when=%00",
+])
+async def test_extreme_dates_and_numbers_in_the_api_are_4xx(client, world, path):
+    response = await client.get(path.replace("{id}", str(world["resource"].id)), headers=await _token(world))
+    assert 200 <= response.status_code < 500 and response.status_code not in (201, 204), response.text[:300]
+    assert response.headers["content-type"].startswith("application/")
+    assert "Er ging bij ons iets mis" not in response.text
+
+
+@pytest.mark.parametrize("start, end, group_size", [
+    ("0001-01-01T09:00", "0001-01-01T11:00", 5), ("9999-12-31T09:00", "9999-12-31T11:00", 5),
+    ("2027-06-01T09:00", "2027-06-01T11:00", 2**31), ("2027-06-01T09:00:00+14:00", "2027-06-01T11:00:00-12:00", 5),
+])
+async def test_extreme_bookings_are_refused_and_write_nothing(client, world, start, end, group_size):
+    response = await client.post("/api/v1/bookings", headers=await _token(world), json={
+        "resource_id": world["resource"].id, "start": start, "end": end, "group_size": group_size})
+    _refused(response, (400, 409, 422))
+    assert await Booking.count() == 0

@@ -13,9 +13,11 @@ from tests.postgres import free_port
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.peers = set()
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default)))
+        self.peers.add(session.peer)
         return "250 OK"
 
 
@@ -107,3 +109,11 @@ async def test_two_workers_never_send_the_same_mail_twice(wb, uow_for, smtp_serv
                                    mail.send_pending(_smtp(wb, smtp_server.url)))
     assert sum(results) == 5
     assert len(smtp_server.messages) == 5
+
+
+async def test_a_backlog_goes_out_over_a_few_connections_several_mails_each(wb, uow_for, smtp_server):
+    for n in range(20):
+        await _queue(uow_for(), to=f"l{n}@school.be")
+    assert await mail.send_pending(_smtp(wb, smtp_server.url), limit=50) == 20
+    assert len(smtp_server.messages) == 20
+    assert 1 < len(smtp_server.peers) <= mail.SMTP_CONNECTIONS  # not one connection per mail
