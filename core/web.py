@@ -155,6 +155,8 @@ async def uploaded_file(request: Request, name: str) -> tuple[bytes, dict[str, s
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     for key, value in fields.items():
         check_text(value, key)
+    if upload is not None and not isinstance(upload, str):
+        fields["_filename"] = (getattr(upload, "filename", "") or "")[:200]
     return content, fields
 
 

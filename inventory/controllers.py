@@ -270,10 +270,20 @@ class InventoryController(Controller):
         if not content:
             return render(request, "inventory/import.html", {**context, "error": _("Choose a CSV file.")}, status_code=422)
         try:
+            queued = await csvio.queue_import(uow, chosen.id, _fields.get("_filename", ""), content)
+            if queued is not None:  # a large file: the inventory.imports job does it, the owner follows
+                return go(request, f"/inventory/imports/{queued}",
+                          _("Your file is being imported; this page shows how far it is."))
             report = await csvio.import_inventory(uow, chosen.id, content)
         except ValidationFailed as exc:
             return render(request, "inventory/import.html", {**context, "error": str(exc)}, status_code=422)
         return render(request, "inventory/import.html", {**context, "report": report})
+
+    @get("/imports/{import_id:int}", name="inventory_import_status")
+    async def import_status(self, request: Request, uow: Uow, import_id: ObjectId) -> Response:
+        job = await csvio.import_status(uow, import_id)
+        chosen, _owners = await _owner(uow, job.owner)
+        return render(request, "inventory/import_status.html", {"owner": chosen, "job": job}, block="progress")
 
     @get("/export.csv", name="inventory_export")
     async def export(self, request: Request, uow: Uow, owner: OwnerId = None) -> Response:

@@ -7,19 +7,31 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from accounts.tables import Organisation
 from core import audit
-from core.errors import NotAllowed, ValidationFailed
+from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
 from core.inputs import CONTROL, control_character_message
-from core.uow import UnitOfWork
+from core.uow import Event, UnitOfWork
 from inventory import services
 from inventory.fields import read_facility, read_resource
 from inventory.hours import format_week
-from inventory.tables import Category, Facility, OpeningHours, Qualification, Resource, ResourceProgramme
+from inventory.tables import (
+    Category,
+    Facility,
+    InventoryImport,
+    OpeningHours,
+    Qualification,
+    Resource,
+    ResourceProgramme,
+)
+
+log = logging.getLogger("werkbank.inventory.import")
 
 COLUMNS = [
     "owner", "facility_id", "facility_name", "facility_street", "facility_postal_code", "facility_municipality",
@@ -111,6 +123,87 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
         raise ValidationFailed(_("The file is not a valid CSV: %(error)s", error=str(exc))) from None
 
 
+INLINE_ROWS = 200  # larger files are imported by the inventory.imports job, with progress
+
+
+@dataclass(frozen=True)
+class ImportQueued(Event):
+    """Wakes the inventory.imports job."""
+
+    import_id: int
+
+
+async def queue_import(uow: UnitOfWork, owner_id: int, filename: str, content: bytes) -> int | None:
+    """A file of more than INLINE_ROWS rows is checked (readable, under the row limit) and queued
+    for the inventory.imports job; returns its id. A smaller one returns None: import it now."""
+    if not services.can_manage(uow.actor, owner_id):
+        raise NotAllowed(_("Only the staff of its owner may change this inventory."))
+    rows = await asyncio.to_thread(read_rows, content)
+    if len(rows) > uow.settings.import_max_rows:
+        raise ValidationFailed(_("A file may have at most %(n)s rows; split it into smaller files.",
+                                 n=uow.settings.import_max_rows))
+    if len(rows) <= INLINE_ROWS:
+        return None
+    async with uow.transaction():
+        row = InventoryImport(owner=owner_id, user=uow.actor.user.id, filename=(filename or "")[:200],
+                              content=content, total_rows=len(rows), created_at=uow.now())
+        await row.save()
+        await audit.record(uow.actor, "inventory.import_queued", "organisation", owner_id, rows=len(rows),
+                           filename=row.filename)
+        uow.record(ImportQueued(row.id))
+    return row.id
+
+
+async def imports_job(uow: UnitOfWork, batch: int) -> int:
+    """Runs the oldest queued import, as the user who sent it, noting its progress per batch."""
+    from accounts.services import load_actor
+    from accounts.tables import User
+
+    async with uow.transaction():
+        waiting = await InventoryImport.select(InventoryImport.id).where(
+            InventoryImport.status == InventoryImport.Status.queued).order_by(InventoryImport.id).first()
+        if waiting is None:
+            return 0
+        taken = await InventoryImport.update({InventoryImport.status: InventoryImport.Status.running}).where(
+            (InventoryImport.id == waiting["id"]) & (InventoryImport.status == InventoryImport.Status.queued)
+        ).returning(InventoryImport.id)
+    if not taken:
+        return 0
+    job = await InventoryImport.objects().where(InventoryImport.id == waiting["id"]).first()
+    user = await User.objects().where(User.id == job.user).first()
+    uow.as_actor(await load_actor(user))
+
+    async def note(done: int, total: int) -> None:
+        async with uow.transaction():
+            await InventoryImport.update({InventoryImport.done_rows: done}).where(InventoryImport.id == job.id)
+
+    try:
+        report = await import_inventory(uow, job.owner, bytes(job.content), on_batch=note)
+    except ValidationFailed as exc:
+        changes = {InventoryImport.status: InventoryImport.Status.failed, InventoryImport.error: str(exc)[:2000]}
+    except Exception as exc:  # the job is marked failed for the owner, and the trace logged
+        log.exception("import %s failed", job.id)
+        changes = {InventoryImport.status: InventoryImport.Status.failed,
+                   InventoryImport.error: f"{type(exc).__name__}: {exc}"[:2000]}
+    else:
+        changes = {InventoryImport.status: InventoryImport.Status.done, InventoryImport.done_rows: job.total_rows,
+                   InventoryImport.report: {**{k: v for k, v in vars(report).items() if k != "rejected"},
+                                            "rejected": [vars(r) for r in report.rejected]}}
+    async with uow.transaction():
+        await InventoryImport.update({**changes, InventoryImport.finished_at: uow.now(),
+                                      InventoryImport.content: b""}).where(InventoryImport.id == job.id)
+    return 1
+
+
+async def import_status(uow: UnitOfWork, import_id: int) -> InventoryImport:
+    row = await InventoryImport.objects().where(InventoryImport.id == import_id).first()
+    if row is None or not services.can_manage(uow.actor, row.owner):
+        raise NotFound(_("This import does not exist, or you may not see it."))
+    if isinstance(row.report, str):
+        row.report = json.loads(row.report or "{}")
+    return row
+
+
 def _facility_data(row: dict[str, str]) -> dict[str, str]:
     return {"external_id": row.get("facility_id", ""), "name": row.get("facility_name", ""),
             "street": row.get("facility_street", ""), "postal_code": row.get("facility_postal_code", ""),
@@ -131,7 +224,8 @@ _MISSING = object()
 
 
 async def import_inventory(uow: UnitOfWork, owner_id: int, content: bytes,
-                           progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                           progress: Callable[[int, int], None] | None = None,
+                           on_batch: Callable[[int, int], Awaitable[None]] | None = None) -> ImportReport:
     """Creates or updates the owner's facilities and resources from a CSV file. The file is
     read and checked first, in a thread (an unreadable one, or one over the row limit, imports
     nothing); then rows are written IMPORT_BATCH to a transaction, each row in a savepoint, so
@@ -188,6 +282,8 @@ async def import_inventory(uow: UnitOfWork, owner_id: int, content: bytes,
                     vars(report).update(before[2])
                     detail = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc)
                     report.rejected.append(RejectedRow(line, detail))
+        if on_batch is not None:
+            await on_batch(min(first + IMPORT_BATCH, len(rows)), len(rows))
     async with uow.transaction():
         await audit.record(actor, "inventory.imported", "organisation", owner_id, created=report.created,
                            updated=report.updated, unchanged=report.unchanged, rejected=len(report.rejected))

@@ -6,6 +6,7 @@ from inventory.tables import (
     Category,
     Closure,
     Facility,
+    InventoryImport,
     OpeningHours,
     Photo,
     Qualification,
@@ -21,7 +22,7 @@ APP_CONFIG = AppConfig(
     app_name="inventory",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[Category, StudyProgramme, Facility, Qualification, QualificationGrant, Resource,
-                   ResourceProgramme, OpeningHours, Closure, Photo],
+                   ResourceProgramme, OpeningHours, Closure, Photo, InventoryImport],
     migration_dependencies=["accounts.piccolo_app"],
     commands=[],
 )

@@ -3,10 +3,14 @@ tables in piccolo-admin and its template helpers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
+from core.jobs import Job
 from core.registry import Werkbank
+from inventory import csvio
 from inventory.api import ResourceApiController
 from inventory.controllers import InventoryController
 from inventory.discovery import DiscoveryController
@@ -23,4 +27,7 @@ class InventoryPlugin(InitPluginProtocol):
         self.app.admin_tables.extend([Facility, Resource, Closure, Qualification, QualificationGrant, Category,
                                       StudyProgramme])
         register(self.app.templates)
+        self.app.jobs.add(Job(name="inventory.imports", run=csvio.imports_job, every=timedelta(seconds=30), batch=1,
+                              wake_on=(csvio.ImportQueued,), lease=timedelta(minutes=30),
+                              description="imports large CSV files, one at a time, with progress"))
         return app_config

@@ -5,6 +5,7 @@ photos and the qualifications teachers need."""
 from enum import Enum
 
 from piccolo.columns import (
+    JSONB,
     Boolean,
     Bytea,
     Date,
@@ -177,3 +178,25 @@ class Photo(Table, tablename="photo"):
     size = Integer()
     caption = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class InventoryImport(Table, tablename="inventory_import"):
+    """A large CSV import, done by the inventory.imports job; the owner follows its progress."""
+
+    class Status(str, Enum):
+        queued = "queued"
+        running = "running"
+        done = "done"
+        failed = "failed"
+
+    owner = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    filename = Varchar(length=200, default="")
+    content = Bytea()
+    status = Varchar(length=10, choices=Status, default=Status.queued, index=True)
+    total_rows = Integer(default=0)
+    done_rows = Integer(default=0)
+    report = JSONB(default={})
+    error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)

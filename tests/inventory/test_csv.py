@@ -157,10 +157,25 @@ async def test_a_file_over_the_row_limit_imports_nothing(client, owner_in):
     assert await Resource.count() == 0
 
 
-async def test_an_import_over_several_batches_writes_every_row(client, owner_in):
-    from inventory.csvio import IMPORT_BATCH
+async def test_a_large_import_runs_as_a_job_the_owner_follows(client, owner_in, wb, create_user, owner_org):
+    from inventory.csvio import IMPORT_BATCH, INLINE_ROWS
 
-    rows = [ROWS[0].replace("ZWN-1", f"R-{n}") for n in range(IMPORT_BATCH * 2 + 5)]
+    count = max(INLINE_ROWS, IMPORT_BATCH * 2) + 5
+    rows = [ROWS[0].replace("ZWN-1", f"R-{n}") for n in range(count)]
     response = await _import(client, owner_in, _csv(*rows))
-    assert f"Nieuwe infrastructuur: <strong>{IMPORT_BATCH * 2 + 5}</strong>" in response.text
-    assert await Resource.count() == IMPORT_BATCH * 2 + 5
+    assert "Je bestand wordt ingelezen" in response.text and "Wacht om te beginnen" in response.text
+    status_url = response.url.path
+    assert await Resource.count() == 0  # the page answered at once; the job does the work
+    polled = await client.get(status_url, headers={"HX-Request": "true"})
+    assert "<progress" in polled.text and "<html" not in polled.text  # htmx polls the fragment
+    ran = await wb.jobs.run("inventory.imports")
+    assert ran.ran and ran.result == 1
+    done = await client.get(status_url)
+    assert f"Nieuwe infrastructuur: <strong>{count}</strong>" in done.text and "<progress" not in done.text
+    assert await Resource.count() == count
+    # another owner's staff does not see it
+    other = await owner_org(slug="bouw", name="Bouwcampus")
+    await create_user("owner_staff", org=other, email="staff@bouw.be")
+    await client.post("/logout", data={"_csrf_token": await csrf(client, "/account")})
+    await login(client, "staff@bouw.be")
+    assert (await client.get(status_url)).status_code == 404
