@@ -13,7 +13,7 @@ from accounts.auth import login_required
 from booking import queries, recurrence, services
 from booking.api import programme_id
 from booking.services import BookingConflict
-from booking.tables import Booking
+from booking.tables import HOLDING_STATUSES, Booking
 from core import audit
 from core.edge import Uow
 from core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
@@ -23,7 +23,7 @@ from core.timeutil import from_local
 from core.web import ObjectId, form_data, is_htmx, render
 from core.web import redirect as go
 from inventory.discovery import resource_page_context, week_of
-from inventory.tables import Facility, Resource
+from inventory.tables import Facility, Resource, StudyProgramme
 
 
 def _parse_form(data: dict[str, str]) -> tuple[datetime, datetime, int]:
@@ -155,8 +155,10 @@ class BookingController(Controller):
         current = await services.view(uow, booking_id)
         owner = current.owner_id
         b = current.booking
+        programme = (await StudyProgramme.select(StudyProgramme.name).where(
+            StudyProgramme.id == b.study_programme).first() or {}).get("name") if b.study_programme else None
         return render(request, "booking/detail.html", {
-            "v": current, "b": b, "history": await audit.history("booking", booking_id),
+            "v": current, "b": b, "history": await audit.history("booking", booking_id), "programme": programme,
             "can_cancel": services.can_cancel(actor, b, owner, moment),
             "can_approve": services.can_approve(actor, b, owner),
             "can_complete": services.can_complete(actor, b, owner, moment),
@@ -191,6 +193,22 @@ class BookingController(Controller):
         return await self._act(request, uow, booking_id,
                                lambda: services.decline(uow, booking_id, data.get("reason", "")),
                                _("The request is declined; the school gets a mail."))
+
+    @get("/bookings/{booking_id:int}/cancel", name="booking_cancel_confirm")
+    async def cancel_confirm(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        """Before cancelling: what it costs, and for a series how many dates follow."""
+        actor, moment = uow.actor, uow.now()
+        current = await services.view(uow, booking_id)
+        b = current.booking
+        if not services.can_cancel(actor, b, current.owner_id, moment):
+            return go(request, f"/bookings/{booking_id}", _("This booking cannot be cancelled any more."), "error")
+        later = 0
+        if b.series is not None:
+            later = await Booking.count().where((Booking.series == b.series) & (Booking.start > b.start)
+                                                & Booking.status.is_in(list(HOLDING_STATUSES)))
+        return render(request, "booking/cancel.html", {
+            "v": current, "b": b, "later": later, "is_owner": services.cancelled_by_owner(actor, current),
+            "fee_now": services.cancellation_fee(b, current.resource, moment)})
 
     @post("/bookings/{booking_id:int}/cancel", name="booking_cancel")
     async def cancel(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:

@@ -130,3 +130,17 @@ def to_local_date_parts(start: datetime, end: datetime):
             return
         yield day, day.weekday(), day_start, _time(23, 59, 59)
         day = day + _timedelta(days=1)
+
+
+def format_duration(minutes: int | None) -> str:
+    """Minutes as people say them: 90 -> "1 u 30 min", 480 -> "8 uur", 2400 -> "40 uur",
+    2880 -> "2 dagen" (whole days only from two days on)."""
+    minutes = int(minutes or 0)
+    if minutes >= 2880 and minutes % 1440 == 0:
+        return ngettext("%(num)s day", "%(num)s days", minutes // 1440)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return gettext("%(n)s min", n=rest)
+    if not rest:
+        return ngettext("%(num)s hour", "%(num)s hours", hours)
+    return gettext("%(h)s h %(m)s min", h=hours, m=rest)

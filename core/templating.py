@@ -33,6 +33,7 @@ def make_environment() -> Environment:
     env.filters["time"] = i18n.format_time
     env.filters["localdate"] = lambda dt: i18n.local(dt).date().isoformat()
     env.filters["km"] = i18n.format_km
+    env.filters["duration"] = i18n.format_duration
     env.globals["current_language"] = i18n.get_language
     return env
 

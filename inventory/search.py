@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from core.errors import ValidationFailed
 from core.i18n import gettext as _
+from core.i18n import lazy_gettext as _l
 from core.i18n import to_local_date_parts
 from core.uow import UnitOfWork
 from inventory.tables import Resource
@@ -178,6 +179,19 @@ async def school_point(actor) -> tuple[tuple[float, float] | None, str]:
     return postal_code_point(school.postal_code), school.name
 
 
+FIELD_NAMES = {"radius_km": _l("the distance in km"), "page": _l("the page")}
+
+
+def _place(postal_code: str) -> str:
+    """A postal code as people say it: "Kortrijk (8500)"."""
+    from regions.geography import UnknownPostalCode, locate
+
+    try:
+        return f"{locate(postal_code).municipalities[0]} ({postal_code})"
+    except (UnknownPostalCode, IndexError):
+        return postal_code
+
+
 def _number(params: dict, name: str, low: float, high: float) -> float | None:
     raw = (params.get(name) or "").strip().replace(",", ".")
     if not raw:
@@ -185,7 +199,7 @@ def _number(params: dict, name: str, low: float, high: float) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        message = _("Enter a number for %(field)s.", field=name)
+        message = _("Enter a number for %(field)s.", field=str(FIELD_NAMES.get(name, name)))
         raise ValidationFailed(message, {name: message}) from None
     if not (low <= value <= high) or math.isnan(value):
         message = _("Enter a number from %(low)s to %(high)s.", low=int(low), high=int(high))
@@ -216,7 +230,7 @@ async def build_query(uow: UnitOfWork, params: dict[str, str], page_size: int = 
         if point is None:
             message = _("%(code)s is not a Belgian postal code.", code=near)
             raise ValidationFailed(message, {"near": message})
-        query.near, origin = point, near
+        query.near, origin = point, _place(near)
     else:
         query.near, origin = await school_point(uow.actor)
     query.radius_km = _number(params, "radius_km", 1, 500)

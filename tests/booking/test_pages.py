@@ -244,3 +244,22 @@ async def test_the_week_says_why_a_day_has_no_free_time(client, world, tuesday, 
                                        at(tuesday, *end), 8)
     later = (await client.get(f"/resources/{world['resource'].id}?week={tuesday.isoformat()}")).text
     assert "volzet" in later
+
+
+async def test_cancelling_asks_first_and_shows_the_fee_the_policy_charges(client, world, tuesday):
+    from inventory.tables import Resource
+
+    await Resource.update({Resource.free_cancellation_hours: 24 * 365}, force=True)  # always late: a fee
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9),
+                                             at(tuesday, 11), 10, study_programme=None)
+    await login(client, "sofie@vti.be")
+    detail = await client.get(f"/bookings/{booking.id}")
+    assert f'href="/bookings/{booking.id}/cancel"' in detail.text
+    confirm = await client.get(f"/bookings/{booking.id}/cancel")
+    assert "Reservatie annuleren?" in confirm.text
+    assert "Nu annuleren kost €\xa090,00" in confirm.text  # half of the 180 euro, by the policy
+    assert (await Booking.objects().first()).status == "requested"  # asking changed nothing
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', confirm.text).group(1)
+    done = await client.post(f"/bookings/{booking.id}/cancel", data={"_csrf_token": token})
+    assert "De reservatie is geannuleerd." in done.text
+    assert (await Booking.objects().first()).cancellation_fee_cents == 9000

@@ -84,7 +84,7 @@ async def test_free_between_follows_opening_hours_and_closures(client, catalogue
     ("free_from=2027-03-28T02:30&free_to=2027-03-28T05:00", "bestaat niet in België"),
     ("free_from=gisteren&free_to=morgen", "is geen datum en uur"),
     ("near=0000", "0000 is geen Belgische postcode."),
-    ("radius_km=veel", "Geef een getal voor radius_km."),
+    ("radius_km=veel", "Geef een getal voor de afstand in km."),
 ])
 async def test_bad_filters_say_what_is_wrong(client, catalogue, teacher_in_gent, query, message):
     response = await client.get(f"/search?{query}")
@@ -139,3 +139,22 @@ async def test_the_api_finds_and_describes_resources(client, catalogue, create_u
     assert bad.headers["content-type"].startswith("application/problem+json")
     assert (await client.get("/api/v1/resources/999999", headers=headers)).status_code == 404
     assert (await client.get("/api/v1/resources")).status_code == 401
+
+
+async def test_the_words_of_the_search_page(client, catalogue, teacher_in_gent):
+    near = await client.get("/search?near=8500")
+    assert "afstanden vanaf Kortrijk (8500)" in near.text
+    wednesday = next_weekday(2, weeks_ahead=3)
+    empty = await client.get(f"/search?q=cnc&free_from={wednesday}T06:00&free_to={wednesday}T07:00")
+    assert "Niets is vrij voor die hele tijd" in empty.text and "Vergroot de afstand" not in empty.text
+    nothing = await client.get("/search?q=bestaat-zeker-niet")
+    assert "zoek op andere woorden" in nothing.text and "Vergroot de afstand" not in nothing.text
+
+
+async def test_durations_read_as_people_say_them(client, owner_org, create_facility, create_resource, create_user):
+    resource = await create_resource(await create_facility(await owner_org()), min_duration_minutes="90",
+                                     max_duration_minutes="2880")
+    await create_user("teacher", email="t@school.be")
+    await login(client, "t@school.be")
+    page = await client.get(f"/resources/{resource.id}")
+    assert "Van 1 u 30 min tot 2 dagen per reservatie" in page.text
