@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from accounts.tables import (
     ApiToken,
+    Invitation,
     LoginAttempt,
     Membership,
     Organisation,
@@ -19,7 +20,7 @@ APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[User, Organisation, Membership, Session, ApiToken, LoginAttempt, PasswordResetToken,
-                   PasswordResetRequest],
+                   PasswordResetRequest, Invitation],
     migration_dependencies=["core.piccolo_app"],
     commands=[],
 )

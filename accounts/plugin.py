@@ -8,12 +8,13 @@ from datetime import timedelta
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
-from accounts import services
+from accounts import people, services
 from accounts.admin import admin_handler
 from accounts.api import MeController
 from accounts.auth import AuthMiddleware
 from accounts.controllers import AccountController, OutboxController
 from accounts.labels import kind_label, network_label, role_label
+from accounts.people_controllers import InvitationController, PeopleController
 from accounts.tables import Membership
 from core.jobs import Job
 from core.registry import Werkbank
@@ -24,10 +25,11 @@ class AccountsPlugin(InitPluginProtocol):
         self.app = app
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.route_handlers.extend([AccountController, OutboxController, MeController])
+        app_config.route_handlers.extend([AccountController, OutboxController, MeController, PeopleController,
+                                          InvitationController])
         app_config.middleware.append(AuthMiddleware())
         self.app.templates.globals.update(role_label=role_label, kind_label=kind_label, network_label=network_label,
-                                          role=Membership.Role)
+                                          role=Membership.Role, manages_people=people.managed_organisations)
         self.app.jobs.add(Job(name="accounts.password_resets", run=services.password_resets_job,
                               every=timedelta(minutes=1), batch=100, wake_on=(services.PasswordResetRequested,),
                               description="looks up asked-for reset links and mails them"))

@@ -140,3 +140,20 @@ class PasswordResetRequest(Table, tablename="password_reset_request"):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     processed_at = Timestamptz(null=True, default=None, index=True)
     mailed = Boolean(default=False)
+
+
+class Invitation(Table, tablename="invitation"):
+    """A colleague asked to join an organisation in a role. The mailed link holds a random token
+    (only its SHA-256 is stored); it works once, until it expires or is withdrawn."""
+
+    email = Varchar(length=320, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=20, choices=Membership.Role)
+    first_name = Varchar(length=100, default="")
+    last_name = Varchar(length=100, default="")
+    invited_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    withdrawn_at = Timestamptz(null=True, default=None)
