@@ -35,11 +35,13 @@ class AccountController(Controller):
     path = "/"
 
     @get("/", name="home")
-    async def home(self, request: Request) -> Response:
+    async def home(self, request: Request, uow: Uow) -> Response:
         actor = request.scope.get("user")
         if actor is None:
             return render(request, "accounts/welcome.html")
-        return render(request, "accounts/home.html", {"sections": await home_sections(actor)})
+        # higher domains add work to act on (booking: coming bookings, requests waiting, ...)
+        panels = [panel for hook in uow.app.hooks.get("home.panels") for panel in await hook(uow)]
+        return render(request, "accounts/home.html", {"sections": await home_sections(actor), "panels": panels})
 
     @get("/login", name="login")
     async def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:

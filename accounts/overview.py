@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from accounts.services import Actor, RoleGrant
+from accounts.services import OWNER_KINDS, Actor, RoleGrant
 from accounts.tables import Membership, Organisation, User
 from core.tables import OutboxMessage
 
@@ -50,7 +50,7 @@ async def home_sections(actor: Actor) -> list[HomeSection]:
             section.schools = await in_region.where(Organisation.kind == Kind.school).order_by(Organisation.name)
             section.owners = await Organisation.objects().where(
                 (Organisation.region_code == org.region_code)
-                & Organisation.kind.is_in([Kind.sector_fund, Kind.training_centre, Kind.company, Kind.government])
+                & Organisation.kind.is_in(list(OWNER_KINDS))
             ).order_by(Organisation.name)
             networks: dict[str, int] = {}
             for school in section.schools:

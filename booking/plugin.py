@@ -9,7 +9,7 @@ from datetime import timedelta
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
-from booking import events, notifications, rules, services
+from booking import events, home, notifications, rules, services
 from booking.api import AvailabilityApiController, BookingApiController
 from booking.controllers import BookingController
 from booking.labels import register
@@ -29,6 +29,7 @@ class BookingPlugin(InitPluginProtocol):
         register(app.templates)
         app.hooks.add("search.free_window", rules.search_condition)
         app.hooks.add("resource.taken_time", rules.taken_time)
+        app.hooks.add("home.panels", home.home_panels)
         notifications.subscribe(app)
         for freed in (events.BookingDeclined, events.BookingCancelled, events.BookingExpired):
             app.subscribe(freed, services.on_time_freed)

@@ -263,3 +263,22 @@ async def test_cancelling_asks_first_and_shows_the_fee_the_policy_charges(client
     done = await client.post(f"/bookings/{booking.id}/cancel", data={"_csrf_token": token})
     assert "De reservatie is geannuleerd." in done.text
     assert (await Booking.objects().first()).cancellation_fee_cents == 9000
+
+
+async def test_home_pages_show_the_work_to_act_on(client, world, tuesday):
+    from inventory.tables import Resource
+
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    empty = await Resource.insert(Resource(facility=world["facility"].id, name="Plooibank zonder uren", kind="machine",
+                                           category=world["resource"].category, capacity=4))
+    del empty
+    await login(client, "sofie@vti.be")
+    home = await client.get("/")
+    assert "Je komende reservaties" in home.text and f'href="/bookings/{booking.id}"' in home.text
+    assert "Wacht op een antwoord: 1" in home.text
+    assert 'action="/search"' in home.text
+    await client.post("/logout", data={"_csrf_token": re.search(r'name="_csrf_token" value="([^"]+)"', home.text).group(1)})
+    await login(client, "staff@metaal.be")
+    owner_home = await client.get("/")
+    assert "Aanvragen die op jou wachten: 1" in owner_home.text and "VTI Gent" in owner_home.text
+    assert "Plooibank zonder uren" in owner_home.text  # no opening hours: schools cannot book it
