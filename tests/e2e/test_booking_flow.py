@@ -38,7 +38,7 @@ async def test_a_teacher_requests_and_the_owner_approves_in_place(live_server, b
 
     owner = await (await browser.new_context(locale="nl-BE", viewport={"width": 1280, "height": 900})).new_page()
     await _login(owner, live_server, "eigenaar@demo.werkbank.be")
-    await owner.get_by_role("link", name="Aanvragen").click()
+    await owner.get_by_role("navigation").get_by_role("link", name="Aanvragen", exact=True).click()
     row = owner.locator(f"#request-{booking_id}")
     await row.get_by_role("button", name="Goedkeuren").click()
     await owner.locator(f"#request-{booking_id} .status").wait_for()
