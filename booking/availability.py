@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from booking.tables import HOLDING_STATUSES
 from core.i18n import BRUSSELS
-from inventory.availability import Span, subtract, wall_time
+from inventory.availability import Span, fits, subtract, wall_time  # noqa: F401  (fits: booking.rules uses it)
 from inventory.hours import Interval
 
 HOLDING = HOLDING_STATUSES
@@ -51,10 +51,6 @@ def free_spans(week: dict[int, list[Interval]], closures: list[Span], busy: list
         gap = max(hold.buffer, buffer)
         blocks.append((hold.start - gap, hold.end + gap))
     return subtract(opening_spans(week, start, end), blocks)
-
-
-def fits(spans: list[Span], start: datetime, end: datetime) -> bool:
-    return any(a <= start and end <= b for a, b in spans)
 
 
 def day_starts(first: date, count: int) -> list[date]:

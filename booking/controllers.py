@@ -12,6 +12,7 @@ from litestar.params import FromQuery
 from accounts.auth import login_required
 from booking import queries, recurrence, services
 from booking.api import programme_id
+from booking.labels import status_label
 from booking.services import BookingConflict
 from booking.tables import HOLDING_STATUSES, Booking
 from core import audit
@@ -160,6 +161,7 @@ class BookingController(Controller):
         return render(request, "booking/detail.html", {
             "v": current, "b": b, "history": await audit.history("booking", booking_id), "programme": programme,
             "can_cancel": services.can_cancel(actor, b, owner, moment),
+            "can_move": services.can_reschedule(actor, b, moment),
             "can_approve": services.can_approve(actor, b, owner),
             "can_complete": services.can_complete(actor, b, owner, moment),
             "can_accept": services.can_accept_offer(actor, b, moment),
@@ -193,6 +195,56 @@ class BookingController(Controller):
         return await self._act(request, uow, booking_id,
                                lambda: services.decline(uow, booking_id, data.get("reason", "")),
                                _("The request is declined; the school gets a mail."))
+
+    # --- moving a booking ------------------------------------------------------------------------
+
+    async def _move_page(self, request: Request, uow: Uow, booking_id: int, week: str | None, slot: str | None,
+                         form: dict, status_code: int = 200, **extra) -> Response:
+        current = await services.view(uow, booking_id)
+        b = current.booking
+        if not services.can_reschedule(uow.actor, b, uow.now()):
+            raise NotAllowed(_("This booking can no longer move.")) if b.status in HOLDING_STATUSES \
+                else Conflict(_("This booking is %(status)s; it can no longer move.", status=status_label(b.status)))
+        context = await resource_page_context(request, uow, b.resource, week or (slot or "")[:10] or
+                                              b.start.astimezone(BRUSSELS).date().isoformat(),
+                                              form=form, slot=slot, moving=b, **extra)
+        details = getattr(request, "htmx", None)
+        block = "move_form" if details and details.target == "move-form" else "week"
+        return render(request, "booking/move.html", {**context, "v": current, "b": b}, block=block,
+                      status_code=status_code)
+
+    @get("/bookings/{booking_id:int}/move", name="booking_move")
+    async def move_page(self, request: Request, uow: Uow, booking_id: ObjectId, week: FromQuery[str | None] = None,
+                        slot: FromQuery[str | None] = None) -> Response:
+        """Another time for a booking: the resource's week (its own time counts as free); a
+        click on a free half hour fills in the new time, with the booking's length."""
+        form = {name: request.query_params.get(name, "") for name in ("day", "start_time", "end_time")
+                if request.query_params.get(name)}
+        return await self._move_page(request, uow, booking_id, week, slot, form)
+
+    @post("/bookings/{booking_id:int}/move", name="booking_move_save")
+    async def move(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        data = await form_data(request)
+        try:
+            day = date.fromisoformat(data.get("day", ""))
+            start = from_local(datetime.combine(day, time.fromisoformat(data.get("start_time", ""))), "start_time")
+            end = from_local(datetime.combine(day, time.fromisoformat(data.get("end_time", ""))), "end_time")
+        except (ValueError, ValidationFailed) as exc:
+            message = str(exc) if isinstance(exc, ValidationFailed) else _("Choose a day and give the times as 08:30.")
+            return await self._move_page(request, uow, booking_id, data.get("day"), None, data, 422, error=message,
+                                         fields={"day": message})
+        try:
+            moved = await services.reschedule(uow, booking_id, start, end)
+        except BookingConflict as exc:
+            return await self._move_page(request, uow, booking_id, data.get("day"), None, data, 409, error=str(exc),
+                                         alternatives=exc.alternatives)
+        except (ValidationFailed, Conflict) as exc:
+            return await self._move_page(request, uow, booking_id, data.get("day"), None, data, exc.status_code,
+                                         error=str(exc), fields=getattr(exc, "fields", {}))
+        when = f"{_short(moved.start)}–{moved.end.astimezone(BRUSSELS):%H:%M}"
+        message = (_("The booking is moved to %(when)s. The owner approves the new time; until then it is a request.",
+                     when=when) if moved.status == "requested" else _("The booking is moved to %(when)s.", when=when))
+        return go(request, f"/bookings/{booking_id}", message)
 
     @get("/bookings/{booking_id:int}/cancel", name="booking_cancel_confirm")
     async def cancel_confirm(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:

@@ -5,6 +5,7 @@ react in their plugins."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.uow import Event
 
@@ -68,7 +69,12 @@ class BookingNoShow(BookingEvent):
 
 @dataclass(frozen=True)
 class BookingRescheduled(BookingEvent):
-    pass
+    """Moved to another time of the same resource; `status` is what it is now (requested when
+    the owner must approve the new time)."""
+
+    status: str = "confirmed"
+    previous_start: datetime | None = None
+    previous_end: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ AUDIT_LABELS = {
     "booking.expired": _l("expired without an answer"),
     "booking.completed": _l("marked as done"),
     "booking.no_show": _l("marked as a no-show"),
+    "booking.rescheduled": _l("moved"),
     "waitlist.offered": _l("offered from the waitlist"),
     "waitlist.accepted": _l("place taken from the waitlist"),
 }

@@ -104,6 +104,13 @@ async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
                 booking_id=event.booking_id, by_owner=event.by_owner)
 
 
+async def on_rescheduled(uow: UnitOfWork, event: events.BookingRescheduled) -> None:
+    await _send(uow, event, owner=(_l("Booking moved: %(resource)s") if event.status != Booking.Status.requested
+                                   else _l("Moved booking to approve: %(resource)s"), "booking/mail/rescheduled_owner.txt"),
+                booking_id=event.booking_id, previous_start=event.previous_start.isoformat(),
+                previous_end=event.previous_end.isoformat())
+
+
 async def on_waitlist_offer(uow: UnitOfWork, event: events.WaitlistOffered) -> None:
     await _send(uow, event, teacher=(_l("A place came free for you"), "booking/mail/waitlist_offer.txt"),
                 booking_id=event.booking_id)
@@ -140,7 +147,8 @@ def subscribe(app) -> None:
         (events.BookingRequested, on_requested), (events.BookingApproved, on_approved),
         (events.BookingConfirmed, on_confirmed), (events.BookingDeclined, on_declined),
         (events.BookingExpired, on_expired), (events.BookingCancelled, on_cancelled),
-        (events.WaitlistOffered, on_waitlist_offer), (events.SeriesRequested, on_series_requested),
+        (events.WaitlistOffered, on_waitlist_offer), (events.BookingRescheduled, on_rescheduled),
+        (events.SeriesRequested, on_series_requested),
         (events.SeriesCancelled, on_series_cancelled),
     ):
         app.subscribe(event_type, handler)
@@ -165,4 +173,5 @@ async def load_mail_context(uow: UnitOfWork, data: dict) -> dict:
         "booking": first, "bookings": bookings, "resource": resource, "facility": facility, "teacher": teacher,
         "link": f"{base}/bookings/{first.id}", "inbox": f"{base}/bookings/inbox",
         "bookings_link": f"{base}/bookings", "by_owner": data.get("by_owner", False),
+        "previous_start": data.get("previous_start"), "previous_end": data.get("previous_end"),
     }

@@ -33,6 +33,7 @@ class BookingPlugin(InitPluginProtocol):
         notifications.subscribe(app)
         for freed in (events.BookingDeclined, events.BookingCancelled, events.BookingExpired):
             app.subscribe(freed, services.on_time_freed)
+        app.subscribe(events.BookingRescheduled, services.on_rescheduled)
         app.mail_contexts["booking"] = notifications.load_mail_context
         app.jobs.add(Job(name="booking.expiry", run=services.expire_due_job, every=timedelta(minutes=1), batch=200,
                          description="expires requests the owner did not answer in time"))

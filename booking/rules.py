@@ -264,9 +264,19 @@ def search_condition(engine_type: str, start: datetime, end: datetime, now: date
     return sql, [end + max_buffer, start - max_buffer, end, start]
 
 
-async def taken_time(uow, resource: Resource, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """For the resource page: busy blocks and holding bookings with buffers in [start, end)."""
-    times = await load_times(resource, start, end)
+async def taken_time(uow, resource: Resource, start: datetime, end: datetime,
+                     ignore: set[int] | None = None) -> list[tuple[datetime, datetime]]:
+    """For the resource page: busy blocks and holding bookings with buffers in [start, end).
+    Requests past their answer time are left out: booking their time expires them; so are the
+    `ignore`d bookings (the one being moved)."""
+    times = await load_times(resource, start, end, uow.now())
+    times.drop(set(times.overdue_ids) | set(ignore or ()))
+    return taken_spans(times)
+
+
+def taken_spans(times: ResourceTimes) -> list[tuple[datetime, datetime]]:
+    """Busy blocks, and holding bookings widened by the larger of their own and the resource's
+    buffer: the time `conflicts` would refuse."""
     spans = list(times.busy)
     for hold in times.holds:
         gap = max(hold.buffer, times.buffer)

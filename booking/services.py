@@ -100,6 +100,13 @@ def can_cancel(actor: Actor, booking: Booking, owner_id: int, now: datetime) -> 
     return actor.is_platform_admin or is_school_member(actor, booking) or is_owner_staff(actor, owner_id)
 
 
+def can_reschedule(actor: Actor, booking: Booking, now: datetime) -> bool:
+    """The school moves its own booking to another time of the same resource, before it starts
+    (a waitlist offer is taken or left, not moved)."""
+    return (booking.status in HOLDING_STATUSES and booking.start > now and not booking.waitlist_offer
+            and (is_school_member(actor, booking) or actor.is_platform_admin))
+
+
 def can_complete(actor: Actor, booking: Booking, owner_id: int, now: datetime) -> bool:
     return booking.status in (Status.confirmed, Status.approved) and booking.start <= now and can_decide(actor, owner_id)
 
@@ -359,6 +366,70 @@ async def cancel(uow: UnitOfWork, booking_id: int, reason: str = "", *, part_of_
     return result.booking
 
 
+async def reschedule(uow: UnitOfWork, booking_id: int, start: datetime, end: datetime) -> Booking:
+    """Moves a booking to [start, end) of the same resource in one transaction: the same rules as
+    booking (its own time does not stand in the way), the same id, a new price, its history
+    kept (an audit entry with the old and new time). Where the resource needs approval, it goes
+    back to the owner as a request; a confirmed booking of a resource without approval stays
+    confirmed. Raises ValidationFailed (422), BookingConflict (409, with free times nearby),
+    NotAllowed or Conflict (it changed, or can no longer move)."""
+    actor, moment = uow.actor, uow.now()
+    resource = None
+    try:
+        async with uow.transaction():
+            current = await view(uow, booking_id)
+            b, resource = current.booking, current.resource
+            if not can_reschedule(actor, b, moment):
+                if b.status not in HOLDING_STATUSES or b.start <= moment:
+                    raise Conflict(_("This booking is %(status)s; it can no longer move.",
+                                     status=status_label(b.status)))
+                raise NotAllowed(_("Only the school that booked moves a booking."))
+            if resource.status != Resource.Status.active:
+                raise Conflict(_("This resource is no longer offered; it takes no new times."))
+            if (start, end) == (b.start, b.end):
+                raise ValidationFailed(_("Choose another time than the current one."),
+                                       {"start": _("Choose another time than the current one.")}, rule="start")
+            times = await rules.load_times(resource, start, end, now=moment)
+            await rules.check_rules(resource, times, start, end, b.group_size, b.teacher, at=moment)
+            overdue = [i for i in times.overdue_in(start, end) if i != b.id]
+            if overdue:
+                await expire(uow, overdue)
+                times.drop(set(overdue))
+            if rules.conflicts(times, start, end, ignore={b.id}):
+                raise _conflict()
+            status = Status.requested if resource.needs_approval else b.status
+            price_cents, alternative_cents = rules.price(resource, start, end, b.group_size)
+            changes = {
+                Booking.start: start, Booking.end: end,
+                Booking.hold_end: end + timedelta(minutes=resource.buffer_minutes),
+                Booking.status: status, Booking.price_cents: price_cents,
+                Booking.alternative_cost_cents: alternative_cents, Booking.reminder_sent_at: None,
+                Booking.updated_at: moment, Booking.sequence: Booking.sequence + 1,
+            }
+            if status == Status.requested:
+                changes.update({Booking.expires_at: min(moment + timedelta(days=resource.request_expiry_days), start),
+                                Booking.decided_by: None, Booking.decided_at: None, Booking.payment_method: ""})
+            done = await Booking.update(changes).where(
+                (Booking.id == b.id) & (Booking.status == b.status) & (Booking.start == b.start)).returning(Booking.id)
+            if not done:
+                raise Conflict(_("This booking changed in the meantime; reload the page."))
+            await audit.record(actor, "booking.rescheduled", "booking", b.id, status=status,
+                               previous_start=b.start.isoformat(), previous_end=b.end.isoformat(),
+                               start=start.isoformat(), end=end.isoformat(), price_cents=price_cents)
+            uow.record(_event(events.BookingRescheduled, b, current.owner_id, status=status,
+                              previous_start=b.start, previous_end=b.end))
+            moved = await Booking.objects().where(Booking.id == b.id).first()
+    except BookingConflict as exc:
+        if resource is None:
+            raise
+        raise BookingConflict(str(exc), await rules.alternatives(resource, start, end, at=moment)) from None
+    except Exception as exc:
+        if not _is_exclusion_violation(exc) or resource is None:
+            raise
+        raise BookingConflict(str(_conflict()), await rules.alternatives(resource, start, end, at=moment)) from None
+    return moved
+
+
 async def complete(uow: UnitOfWork, booking_id: int, pupils_attended: int) -> Booking:
     actor, moment = uow.actor, uow.now()
 
@@ -516,6 +587,12 @@ async def on_time_freed(uow: UnitOfWork, event: events.BookingEvent) -> None:
                   else WaitlistEntry.Status.cancelled)
         await WaitlistEntry.update({WaitlistEntry.status: status}).where(WaitlistEntry.offered_booking == booking.id)
     await offer_freed_time(uow, booking.resource, event.owner_id, booking.start, booking.end)
+
+
+async def on_rescheduled(uow: UnitOfWork, event: events.BookingRescheduled) -> None:
+    """A moved booking frees its old time: offer it to the next school waiting."""
+    booking = await Booking.objects().where(Booking.id == event.booking_id).first()
+    await offer_freed_time(uow, booking.resource, event.owner_id, event.previous_start, event.previous_end)
 
 
 # --- jobs ------------------------------------------------------------------------------------

@@ -36,4 +36,4 @@ def _plain(value: Any) -> Any:
 async def history(object_type: str, object_id: Any) -> list[AuditEntry]:
     return await AuditEntry.objects().where(
         (AuditEntry.object_type == object_type) & (AuditEntry.object_id == str(object_id))
-    ).order_by(AuditEntry.created_at).order_by(AuditEntry.id)
+    ).order_by(AuditEntry.created_at).order_by(AuditEntry.id).output(load_json=True)

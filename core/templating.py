@@ -3,6 +3,7 @@ filters); each app makes its own (core.registry.Werkbank.templates) and the plug
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -34,6 +35,7 @@ def make_environment() -> Environment:
     env.filters["localdate"] = lambda dt: i18n.local(dt).date().isoformat()
     env.filters["km"] = i18n.format_km
     env.filters["duration"] = i18n.format_duration
+    env.filters["iso"] = lambda text: datetime.fromisoformat(text) if text else None  # stored ISO text -> datetime
     env.globals["current_language"] = i18n.get_language
     return env
 

@@ -61,7 +61,8 @@ class ResourceApiController(Controller):
             rules=Rules(
                 capacity=r.capacity, needs_approval=r.needs_approval, min_notice_hours=r.min_notice_hours,
                 max_advance_days=r.max_advance_days, min_duration_minutes=r.min_duration_minutes,
-                max_duration_minutes=r.max_duration_minutes, buffer_minutes=r.buffer_minutes,
+                max_duration_minutes=r.max_duration_minutes,
+                default_duration_minutes=r.default_duration_minutes, buffer_minutes=r.buffer_minutes,
                 request_expiry_days=r.request_expiry_days, free_cancellation_hours=r.free_cancellation_hours,
                 late_cancellation_percent=r.late_cancellation_percent,
                 required_qualification=d.qualification.name if d.qualification else None,

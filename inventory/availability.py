@@ -53,3 +53,86 @@ def days(week: dict[int, list[Interval]], first_day: date, count: int, blocks: l
         opened = [(a, b) for a, b in opened if b > a]
         result.append(Day(day=day, open=opened, free=subtract(opened, blocks)))
     return result
+
+
+# --- the week grid of a resource's page ---------------------------------------------------------
+
+GRID_STEP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Half an hour of one day. `state`: free (a booking of the shortest length can start here),
+    short (nothing taken, but the gap is shorter than the shortest booking), taken (a booking or
+    the owner's calendar, with the buffers), closure, closed (outside opening hours), notice
+    (within the notice the owner asks), ahead (beyond how far ahead one may book) or past.
+    `until`: for a free cell, the end a click proposes (the usual length, cut to the free time)."""
+
+    start: datetime
+    end: datetime
+    state: str
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    days: list[date]
+    rows: list[tuple[time, list[Cell]]]  # a wall time, and a cell per day
+
+
+def _overlaps(spans: list[Span], start: datetime, end: datetime) -> bool:
+    return any(a < end and start < b for a, b in spans)
+
+
+def week_grid(week: dict[int, list[Interval]], first_day: date, count: int, *, closures: list[Span],
+              taken: list[Span], now: datetime, earliest: datetime, latest: datetime, shortest: timedelta,
+              usual: timedelta, step: timedelta = GRID_STEP) -> Grid:
+    """Hours down, days across, in Brussels wall time, from the earliest opening to the latest
+    closing of the week (whole hours; 08:00-17:00 when the resource has no hours). A free cell
+    agrees with the booking rules: [start, start + max(step, shortest)) lies in opening hours
+    minus closures and taken time, the start is not before `earliest` (now plus notice) nor
+    after `latest` (now plus the advance limit)."""
+    opens = [a for spans in week.values() for a, _b in spans]
+    closes = [b for spans in week.values() for _a, b in spans]
+    top = min(opens).hour if opens else 8
+    bottom = (max(closes).hour + (1 if max(closes).minute else 0)) if closes else 17
+    length = max(step, shortest)
+    minutes = range(top * 60, bottom * 60, int(step.total_seconds() // 60))
+    days_ = [first_day + timedelta(days=n) for n in range(count)]
+    columns = []
+    for day in days_:
+        opened = [(wall_time(day, a), wall_time(day, b)) for a, b in week.get(day.weekday(), [])]
+        opened = [(a, b) for a, b in opened if b > a]
+        free = subtract(opened, list(closures) + list(taken))
+        cells = []
+        for m in minutes:
+            start = wall_time(day, time(m // 60, m % 60))
+            end = start + step
+            if start < now:
+                state = "past"
+            elif not fits(opened, start, end):
+                state = "closed"
+            elif _overlaps(closures, start, end):
+                state = "closure"
+            elif start < earliest:
+                state = "notice"
+            elif start > latest:
+                state = "ahead"
+            elif _overlaps(taken, start, end):
+                state = "taken"
+            elif fits(free, start, start + length):
+                state = "free"
+            else:
+                state = "short"
+            until = None
+            if state == "free":
+                span_end = next(b for a, b in free if a <= start < b)
+                until = min(start + max(usual, length), span_end)
+            cells.append(Cell(start, end, state, until))
+        columns.append(cells)
+    rows = [(time(m // 60, m % 60), [column[k] for column in columns]) for k, m in enumerate(minutes)]
+    return Grid(days=days_, rows=rows)
+
+
+def fits(spans: list[Span], start: datetime, end: datetime) -> bool:
+    return any(a <= start and end <= b for a, b in spans)

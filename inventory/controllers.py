@@ -53,7 +53,8 @@ def _resource_form_data(resource: Resource, category_slug: str, week: dict, prog
         "needs_approval": "on" if resource.needs_approval else "",
         "min_notice_hours": str(resource.min_notice_hours), "max_advance_days": str(resource.max_advance_days),
         "min_duration_minutes": str(resource.min_duration_minutes),
-        "max_duration_minutes": str(resource.max_duration_minutes), "buffer_minutes": str(resource.buffer_minutes),
+        "max_duration_minutes": str(resource.max_duration_minutes),
+        "default_duration_minutes": str(resource.default_duration_minutes), "buffer_minutes": str(resource.buffer_minutes),
         "request_expiry_days": str(resource.request_expiry_days),
         "free_cancellation_hours": str(resource.free_cancellation_hours),
         "late_cancellation_percent": str(resource.late_cancellation_percent),
@@ -138,7 +139,8 @@ class InventoryController(Controller):
     async def resource_new(self, request: Request, uow: Uow, facility: QueryId) -> Response:
         place = await services.facility_for_edit(uow, facility)
         defaults = {"capacity": "12", "needs_approval": "on", "min_notice_hours": "48", "max_advance_days": "180",
-                    "min_duration_minutes": "60", "max_duration_minutes": "480", "buffer_minutes": "0",
+                    "min_duration_minutes": "60", "max_duration_minutes": "480",
+                    "default_duration_minutes": "120", "buffer_minutes": "0",
                     "request_expiry_days": "5", "free_cancellation_hours": "72", "late_cancellation_percent": "50",
                     "hours_0": "08:30-16:30", "hours_1": "08:30-16:30", "hours_2": "08:30-12:30",
                     "hours_3": "08:30-16:30", "hours_4": "08:30-16:30", "_programmes": []}

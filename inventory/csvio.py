@@ -38,7 +38,7 @@ COLUMNS = [
     "facility_email", "facility_phone",
     "resource_id", "name", "kind", "category", "description", "capacity", "study_programmes", "accessories",
     "qualification", "needs_approval", "min_notice_hours", "max_advance_days", "min_duration_minutes",
-    "max_duration_minutes", "buffer_minutes", "request_expiry_days", "free_cancellation_hours",
+    "max_duration_minutes", "default_duration_minutes", "buffer_minutes", "request_expiry_days", "free_cancellation_hours",
     "late_cancellation_percent", "opening_hours", "price_model", "price", "instructor_fee", "funding",
     "alternative_cost", "alternative_cost_unit", "alternative_cost_source", "status",
 ]
@@ -411,6 +411,7 @@ async def export_inventory(uow: UnitOfWork, owner_id: int) -> AsyncIterator[str]
                 "min_notice_hours": resource.min_notice_hours, "max_advance_days": resource.max_advance_days,
                 "min_duration_minutes": resource.min_duration_minutes,
                 "max_duration_minutes": resource.max_duration_minutes,
+                "default_duration_minutes": resource.default_duration_minutes,
                 "buffer_minutes": resource.buffer_minutes, "request_expiry_days": resource.request_expiry_days,
                 "free_cancellation_hours": resource.free_cancellation_hours,
                 "late_cancellation_percent": resource.late_cancellation_percent,

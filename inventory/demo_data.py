@@ -220,6 +220,7 @@ async def load(uow, scale: int = 1) -> None:
                         category=categories[category], description=description, capacity=capacity,
                         needs_approval=model != "free", min_notice_hours=48 if model != "free" else 24,
                         max_advance_days=240, min_duration_minutes=60, max_duration_minutes=480 if kind != "workshop" else 2400,
+                        default_duration_minutes=240 if kind == "workshop" else 120,
                         buffer_minutes=30 if kind == "machine" else 0, price_model=model, price_cents=price,
                         funding="government" if owner_slug == "technologiecampus-genk" else (
                             "company" if owner_slug == "proceslab-antwerpen" else "sector"),

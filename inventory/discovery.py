@@ -4,7 +4,8 @@ availability, and photos."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
@@ -18,6 +19,7 @@ from core.web import ObjectId, render
 from inventory import availability, search, services
 from regions.geography import REGIONS
 
+BOOK_FIELDS = ("day", "start_time", "end_time", "group_size", "study_programme", "repeat", "until", "purpose")
 SEARCH_PARAMS = ("q", "category", "study_programme", "region", "near", "radius_km", "free_from", "free_to", "page")
 
 
@@ -60,9 +62,15 @@ class DiscoveryController(Controller):
 
     @get("/resources/{resource_id:int}", name="resource")
     async def resource_page(self, request: Request, uow: Uow, resource_id: ObjectId,
-                            week: FromQuery[str | None] = None) -> Response:
-        context = await resource_page_context(request, uow, resource_id, week)
-        return render(request, "inventory/resource.html", context, block="week")
+                            week: FromQuery[str | None] = None, slot: FromQuery[str | None] = None) -> Response:
+        """The resource, its rules and its week grid. `?slot=` (a free cell clicked) fills in the
+        booking form; through htmx, only the form (or, for week navigation, only the grid) comes
+        back. The other fields of the form come along as query parameters and are kept."""
+        form = {name: request.query_params.get(name, "") for name in BOOK_FIELDS if request.query_params.get(name)}
+        context = await resource_page_context(request, uow, resource_id, week or _slot_day(slot), form=form, slot=slot)
+        details = getattr(request, "htmx", None)
+        block = "book_form" if details and details.target == "book-form" else "week"
+        return render(request, "inventory/resource.html", context, block=block)
 
     @get("/photos/{photo_id:int}", name="photo")
     async def photo(self, request: Request, uow: Uow, photo_id: ObjectId) -> Response:
@@ -74,49 +82,80 @@ class DiscoveryController(Controller):
             "Content-Disposition": "inline"})
 
 
+def _slot_day(slot: str | None) -> str | None:
+    return slot[:10] if slot else None
+
+
+def _slot_start(slot: str | None) -> datetime | None:
+    """`?slot=2026-12-03T09:00` (Brussels wall time) as UTC, or None for anything else."""
+    try:
+        moment = datetime.fromisoformat(slot or "")
+    except ValueError:
+        return None
+    if moment.tzinfo or moment.second or moment.microsecond:
+        return None
+    return availability.wall_time(moment.date(), moment.time())
+
+
 async def resource_page_context(request: Request, uow: Uow, resource_id: int, week: str | None = None,
-                                **extra) -> dict:
-    """What the resource page shows: the resource, and a week of free time (opening hours minus
-    closures and what the `resource.taken_time` hooks add, e.g. booking's holding bookings)."""
+                                *, form: dict | None = None, slot: str | None = None,
+                                moving: Any = None, **extra) -> dict:
+    """What the resource page shows: the resource, and its week as a grid of half hours (opening
+    hours minus closures and what the `resource.taken_time` hooks add, e.g. booking's holding
+    bookings with their buffers; the notice and the advance limit). A clicked free `slot` fills
+    in the form: that day, the start, and the usual length cut to the free time. `moving`: a
+    booking being moved (its own time counts as free, and a click proposes its length)."""
     detail = await services.resource_detail(uow, resource_id)
+    resource = detail.resource
     moment = uow.now()
     today = moment.astimezone(BRUSSELS).date()
-    first = week_of(week, today)
+    earliest = moment + timedelta(hours=resource.min_notice_hours)
+    # Without ?week=, the week of the first moment that can be booked (on a Sunday: next week).
+    first = week_of(week, earliest.astimezone(BRUSSELS).date())
     start = availability.wall_time(first, time(0, 0))
     end = availability.wall_time(first + timedelta(days=7), time(0, 0))
     closed = [(c.starts_at, c.ends_at) for c in await services.closures(resource_id, since=start) if c.starts_at < end]
-    blocks = list(closed)
+    taken: list = []
     for provider in uow.app.hooks.get("resource.taken_time"):
-        blocks += await provider(uow, detail.resource, start, end)
-    resource = detail.resource
-    earliest = moment + timedelta(hours=resource.min_notice_hours)  # what has passed, and the notice
+        taken += await provider(uow, resource, start, end, ignore={moving.id} if moving else None)
     latest = moment + timedelta(days=resource.max_advance_days)
-    if earliest > start:
-        blocks.append((start, earliest))
-    if latest < end:
-        blocks.append((latest, end))
-    days = availability.days(detail.week, first, 7, blocks)
+    grid = availability.week_grid(
+        detail.week, first, 7, closures=closed, taken=taken, now=moment, earliest=earliest, latest=latest,
+        shortest=timedelta(minutes=resource.min_duration_minutes),
+        usual=(moving.end - moving.start) if moving else timedelta(minutes=resource.default_duration_minutes))
+    form = dict(form or {})
+    picked = _slot_start(slot)
+    if picked is not None:
+        cell = next((c for _t, cells in grid.rows for c in cells if c.start == picked), None)
+        usual = (moving.end - moving.start) if moving else timedelta(minutes=resource.default_duration_minutes)
+        until = cell.until if cell and cell.until else picked + usual
+        local = picked.astimezone(BRUSSELS)
+        form.update(day=local.date().isoformat(), start_time=f"{local:%H:%M}",
+                    end_time=f"{until.astimezone(BRUSSELS):%H:%M}", picked="1")
+    columns = {day: [cells[k] for _t, cells in grid.rows] for k, day in enumerate(grid.days)}
+    notes = {day: _day_note(day, detail.week, cells, moment, earliest, latest, closed)
+             for day, cells in columns.items() if not any(c.state == "free" for c in cells)}
     return {
-        "d": detail, "days": days, "week_start": first, "today": today,
-        "day_notes": {day.day: _day_note(day, moment, earliest, latest, closed) for day in days if not day.free},
+        "d": detail, "grid": grid, "week_start": first, "today": today, "day_notes": notes, "picked": picked,
         "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
-        "programmes": await services.study_programmes(), "form": {}, **extra,
+        "programmes": await services.study_programmes(), "form": form, **extra,
     }
 
 
-def _day_note(day, moment, earliest, latest, closed) -> str:
-    """Why a day shows no free time: so a Sunday's past days do not read as closures."""
-    if not day.open:
+def _day_note(day: date, week: dict, cells: list, moment: datetime, earliest: datetime, latest: datetime,
+              closed: list) -> str:
+    """Why a day offers no free time: so a Sunday's past days do not read as closures."""
+    opened = [(availability.wall_time(day, a), availability.wall_time(day, b)) for a, b in week.get(day.weekday(), [])]
+    if not opened:
         return _("closed")
-    last_close = max(b for _a, b in day.open)
-    first_open = min(a for a, _b in day.open)
+    last_close = max(b for _a, b in opened)
+    first_open = min(a for a, _b in opened)
     if last_close <= moment:
         return _("past")
     if last_close <= earliest:
         return _("too soon: book %(h)s hours ahead", h=int((earliest - moment).total_seconds() // 3600))
-    if first_open >= latest:
+    if first_open > latest:
         return _("too far ahead")
     if any(a < last_close and first_open < b for a, b in closed):
         return _("closed (closure)")
     return _("fully booked")
-

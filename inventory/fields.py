@@ -160,6 +160,7 @@ def read_resource(data: dict[str, str], programmes: list[str] | None = None,
         "max_advance_days": r.integer("max_advance_days", 180, 1, 730),
         "min_duration_minutes": r.integer("min_duration_minutes", 60, 15, 24 * 60 * 14),
         "max_duration_minutes": r.integer("max_duration_minutes", 480, 15, 24 * 60 * 14),
+        "default_duration_minutes": r.integer("default_duration_minutes", 0, 15, 24 * 60 * 14),
         "buffer_minutes": r.integer("buffer_minutes", 0, 0, 24 * 60),
         "request_expiry_days": r.integer("request_expiry_days", 5, 1, 60),
         "free_cancellation_hours": r.integer("free_cancellation_hours", 72, 0, 24 * 90),
@@ -175,6 +176,10 @@ def read_resource(data: dict[str, str], programmes: list[str] | None = None,
     }
     if values["min_duration_minutes"] > values["max_duration_minutes"]:
         r.errors["max_duration_minutes"] = _("The longest booking cannot be shorter than the shortest.")
+    elif not values["default_duration_minutes"]:  # not given: two hours, within the bounds
+        values["default_duration_minutes"] = min(max(120, values["min_duration_minutes"]), values["max_duration_minutes"])
+    elif not values["min_duration_minutes"] <= values["default_duration_minutes"] <= values["max_duration_minutes"]:
+        r.errors["default_duration_minutes"] = _("The usual booking lies between the shortest and the longest.")
     if values["price_model"] == Resource.PriceModel.free.value:
         values["price_cents"] = 0
     elif values["price_cents"] == 0 and "price" not in r.errors:

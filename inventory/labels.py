@@ -65,3 +65,20 @@ def category_name(row) -> str:
     """The category's name in the language of the moment (a row or a dict)."""
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return get("name_en") if get_language() == "en" else get("name_nl")
+
+CELL_LABELS = {
+    "free": _l("free"),
+    "short": _l("free, too short to start"),
+    "taken": _l("taken"),
+    "closure": _l("closure"),
+    "closed": _l("closed"),
+    "notice": _l("too soon"),
+    "ahead": _l("too far ahead"),
+    "past": _l("past"),
+    "booking": _l("booked"),
+    "busy": _l("owner's calendar"),
+}
+
+
+def cell_label(state: str) -> str:
+    return str(CELL_LABELS.get(state, state))

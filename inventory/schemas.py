@@ -52,6 +52,7 @@ class Rules(msgspec.Struct):
     max_advance_days: int
     min_duration_minutes: int
     max_duration_minutes: int
+    default_duration_minutes: int
     buffer_minutes: int
     request_expiry_days: int
     free_cancellation_hours: int

@@ -127,6 +127,7 @@ class Resource(Table, tablename="resource"):
     max_advance_days = Integer(default=180)
     min_duration_minutes = Integer(default=60)
     max_duration_minutes = Integer(default=480)
+    default_duration_minutes = Integer(default=120)  # what a click on the week grid proposes
     buffer_minutes = Integer(default=0)
     price_model = Varchar(length=14, choices=PriceModel, default=PriceModel.free)
     price_cents = Integer(default=0)

@@ -18,6 +18,7 @@ def register(env) -> None:
         cost_unit_label=labels.cost_unit_label,
         category_name=labels.category_name,
         weekday_name=lambda day: str(labels.WEEKDAYS[day]),
+        cell_label=labels.cell_label,
         category_options=lambda cats: [(c.slug, c.name_en if get_language() == "en" else c.name_nl) for c in cats],
         facilities_options=lambda facilities: [(f.id, f.name) for f in facilities],
         qualification_options=lambda rows: [(q.id, q.name) for q in rows],

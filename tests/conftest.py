@@ -258,6 +258,14 @@ async def csrf(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+GRID_CELL_RE = re.compile(r'<td class="cell (\w+)[^"]*" data-at="([^"]+)"')
+
+
+def grid_states(html: str) -> dict[str, str]:
+    """The week grid of a resource's page as {"2026-12-08T09:00": "free", ...} (Brussels time)."""
+    return {at: state for state, at in GRID_CELL_RE.findall(html)}
+
+
 async def login(client, email: str, password: str = PASSWORD):
     token = await csrf(client)
     return await client.post("/login", data={"email": email, "password": password, "_csrf_token": token})

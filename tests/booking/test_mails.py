@@ -24,12 +24,13 @@ CONTEXT = dict(
                              municipality="Gent", contact_email="scholen@metaalcampus.be"),
     teacher=SimpleNamespace(display_name="Sofie Claes"),
     link="https://werkbank.example/bookings/42", inbox="https://werkbank.example/bookings/inbox", by_owner=True,
+    previous_start="2027-03-23T07:00:00+00:00", previous_end="2027-03-23T09:00:00+00:00",
 )
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("name", ["requested", "approved", "declined", "expired", "cancelled", "cancelled_owner",
-                                  "reminder", "waitlist_offer"])
+                                  "reminder", "waitlist_offer", "rescheduled_owner"])
 def test_booking_mails_match_their_snapshots(name, language):
     with use_language(language):
         text = render(f"booking/mail/{name}.txt", booking=BOOKING, **CONTEXT)

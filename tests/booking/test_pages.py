@@ -8,7 +8,7 @@ import pytest
 from booking import services
 from booking.tables import Booking, BookingSeries
 from tests.booking.conftest import at
-from tests.conftest import csrf, login
+from tests.conftest import csrf, grid_states, login
 
 
 def _form(day, start="09:00", end="11:00", **extra):
@@ -29,7 +29,11 @@ async def test_a_teacher_books_from_the_resource_page(client, world, tuesday):
     assert "Lasatelier" in listing.text
     # The week on the resource page no longer offers the booked time.
     week = await client.get(f"/resources/{world['resource'].id}?week={tuesday.isoformat()}")
-    assert "08:00–08:45" in week.text and "11:15–16:30" in week.text
+    states = grid_states(week.text)
+    day = tuesday.isoformat()
+    # 09:00-11:00 with 15 minutes between bookings: 08:00-08:45 is free but shorter than an hour.
+    assert [states[f"{day}T{t}"] for t in ("08:00", "08:30", "09:00", "10:30", "11:00", "11:30", "15:30", "16:00")] == \
+        ["short", "taken", "taken", "taken", "taken", "free", "free", "short"]
 
 
 async def test_a_taken_time_shows_alternatives_and_the_waitlist(client, world, tuesday):
@@ -199,7 +203,7 @@ async def test_the_next_week_through_htmx_is_the_week_fragment(client, world, tu
                                 headers={"HX-Request": "true", "HX-Target": "week"})
     assert response.status_code == 200
     assert "Er ging bij ons iets mis" not in response.text
-    assert "<h2>Week van" in response.text and "<html" not in response.text
+    assert "Week van" in response.text and "<html" not in response.text and 'class="weekgrid"' in response.text
     week_after = tuesday + timedelta(days=14) - timedelta(days=tuesday.weekday())
     assert f"/resources/{world['resource'].id}?week={week_after.isoformat()}" in response.text
 
