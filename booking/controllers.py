@@ -5,19 +5,20 @@ with htmx) and week calendars per facility and resource."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
 from accounts.auth import login_required
-from booking import queries, recurrence, services
+from booking import board, queries, recurrence, services
 from booking.api import programme_id
 from booking.labels import status_label
 from booking.services import BookingConflict
 from booking.tables import HOLDING_STATUSES, Booking
 from core import audit
 from core.edge import Uow
-from core.errors import Conflict, DomainError, NotAllowed, ValidationFailed
+from core.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
 from core.i18n import BRUSSELS
 from core.i18n import gettext as _
 from core.timeutil import from_local
@@ -308,6 +309,58 @@ class BookingController(Controller):
         current = await services.view(uow, booking_id)
         return render(request, "booking/_inbox_row.html", {"v": current, "b": current.booking, **extra},
                       status_code=status_code)
+
+    # --- the planning board ---------------------------------------------------------------------
+
+    @get("/planning/facilities/{facility_id:int}", name="planning_facility")
+    async def facility_board(self, request: Request, uow: Uow, facility_id: ObjectId, date: FromQuery[str | None] = None,
+                             view: FromQuery[str] = "week") -> Response:
+        facility, ids = await board.facility_resources(facility_id)
+        if facility is None or not facility.active:
+            raise NotFound(_("This facility does not exist."))
+        return await self._board(request, uow, ids, date, view, f"{facility.name}, {facility.municipality}",
+                                 f"/planning/facilities/{facility_id}", {})
+
+    @get("/planning", name="planning_search")
+    async def search_board(self, request: Request, uow: Uow, date: FromQuery[str | None] = None,
+                           view: FromQuery[str] = "week") -> Response:
+        """The search's results (its first page) as a board: the same filters as /search."""
+        from inventory import search as finder
+        from inventory.discovery import SEARCH_PARAMS
+
+        params = {name: request.query_params.get(name, "") for name in SEARCH_PARAMS if name != "page"}
+        try:
+            query, _origin = await finder.build_query(uow, {**params, "page": "1"})
+            found = await finder.search(uow, query)
+        except ValidationFailed as exc:
+            return go(request, "/search?" + urlencode({k: v for k, v in params.items() if v}), str(exc), "error")
+        kept = {k: v for k, v in params.items() if v}
+        return await self._board(request, uow, [h.id for h in found.hits], date, view, _("Search results"),
+                                 "/planning", kept, total=found.total)
+
+    async def _board(self, request: Request, uow: Uow, ids: list[int], day: str | None, view: str, title: str,
+                     base: str, params: dict, total: int | None = None) -> Response:
+        view = "day" if view == "day" else "week"
+        today = uow.now().astimezone(BRUSSELS).date()
+        weekend = today + timedelta(days=7 - today.weekday()) if view == "week" and today.weekday() >= 5 else today
+        try:
+            chosen = date.fromisoformat(day) if day else weekend  # on a Saturday or Sunday: the coming week
+        except ValueError:
+            chosen = weekend
+        first = chosen if view == "day" else week_of(chosen.isoformat(), today)
+        step = timedelta(days=1 if view == "day" else 7)
+        result = await board.board(uow, ids, first, view)
+
+        def link(**changes) -> str:
+            return f"{base}?{urlencode({**params, 'date': first.isoformat(), 'view': view, **changes})}"
+
+        return render(request, "booking/board.html", {
+            "board": result, "show_place": base == "/planning", "title": title, "base": base, "params": params, "today": today, "view": view,
+            "first": first, "total": total, "link": link,
+            "day_default": (today if first <= today < first + timedelta(days=7) else first).isoformat(),
+            "previous": (first - step).isoformat(), "next": (first + step).isoformat(),
+            "search_link": "/search?" + urlencode(params) if base == "/planning" else "",
+        }, block="board")
 
     @get("/calendar/facilities/{facility_id:int}", name="calendar_facility")
     async def facility_calendar(self, request: Request, uow: Uow, facility_id: ObjectId,

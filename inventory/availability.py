@@ -86,16 +86,19 @@ def _overlaps(spans: list[Span], start: datetime, end: datetime) -> bool:
 
 def week_grid(week: dict[int, list[Interval]], first_day: date, count: int, *, closures: list[Span],
               taken: list[Span], now: datetime, earliest: datetime, latest: datetime, shortest: timedelta,
-              usual: timedelta, step: timedelta = GRID_STEP) -> Grid:
+              usual: timedelta, step: timedelta = GRID_STEP, top: int | None = None,
+              bottom: int | None = None) -> Grid:
     """Hours down, days across, in Brussels wall time, from the earliest opening to the latest
     closing of the week (whole hours; 08:00-17:00 when the resource has no hours). A free cell
     agrees with the booking rules: [start, start + max(step, shortest)) lies in opening hours
     minus closures and taken time, the start is not before `earliest` (now plus notice) nor
-    after `latest` (now plus the advance limit)."""
+    after `latest` (now plus the advance limit). `top`/`bottom`: hours to show instead."""
     opens = [a for spans in week.values() for a, _b in spans]
     closes = [b for spans in week.values() for _a, b in spans]
-    top = min(opens).hour if opens else 8
-    bottom = (max(closes).hour + (1 if max(closes).minute else 0)) if closes else 17
+    if top is None:
+        top = min(opens).hour if opens else 8
+    if bottom is None:
+        bottom = (max(closes).hour + (1 if max(closes).minute else 0)) if closes else 17
     length = max(step, shortest)
     minutes = range(top * 60, bottom * 60, int(step.total_seconds() // 60))
     days_ = [first_day + timedelta(days=n) for n in range(count)]

@@ -56,6 +56,7 @@ class DiscoveryController(Controller):
             "categories": await services.categories(), "programmes": await services.study_programmes(),
             "regions": list(REGIONS.values()), "page": page, "page_size": search.PAGE_SIZE,
             "map_tiles": request.app.state.settings.map_tile_url,
+            "board_params": {k: v for k, v in params.items() if v and k != "page"},
         }
         return render(request, "inventory/search.html", context, block="results",
                       status_code=422 if error else 200)
