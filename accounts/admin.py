@@ -15,6 +15,8 @@ from piccolo_admin.endpoints import create_admin
 from accounts import services
 from accounts.auth import SESSION_COOKIE, platform_admin_required
 from accounts.tables import ApiToken, Membership, Organisation, User
+from core.i18n import DEFAULT_LANGUAGE, use_language
+from core.i18n import gettext as _
 from core.registry import Werkbank
 from core.tables import AuditEntry, OutboxMessage
 
@@ -57,6 +59,8 @@ def admin_handler(app: Werkbank):
     def admin():
         """piccolo-admin is built on its first request (building it takes about a second)."""
         if not built:
+            with use_language(DEFAULT_LANGUAGE):  # built once for everyone: not in the first visitor's language
+                back = _("Back to Werkbank")
             built.append(create_admin(
                 tables=[Organisation, Membership, User, ApiToken, *app.admin_tables, OutboxMessage, AuditEntry],
                 auth_table=User,
@@ -64,7 +68,10 @@ def admin_handler(app: Werkbank):
                 site_name="Werkbank beheer",
                 production=settings.is_production,
                 allowed_hosts=[host],
-                default_language_code="nl",
+                # piccolo-admin has no Dutch: with "nl" its front end stopped at the missing translation
+                # (404) before it asked who is logged in, and showed "Unknown".
+                default_language_code="en",
+                sidebar_links={back: "/"},
             ))
         return built[0]
 

@@ -38,7 +38,7 @@ async def home_sections(actor: Actor) -> list[HomeSection]:
         if grant.organisation_id:
             section.organisation = await Organisation.objects().where(Organisation.id == grant.organisation_id).first()
         org = section.organisation
-        if grant.role in (Role.school_admin, Role.owner_staff) and org:
+        if grant.role == Role.owner_staff and org:  # a school admin's people: booking's home panel
             section.members = await _members(org.id)
         elif grant.role == Role.provider_staff and org:
             section.schools = await Organisation.objects().where(

@@ -355,7 +355,8 @@ class BookingController(Controller):
             return f"{base}?{urlencode({**params, 'date': first.isoformat(), 'view': view, **changes})}"
 
         return render(request, "booking/board.html", {
-            "board": result, "show_place": base == "/planning", "title": title, "base": base, "params": params, "today": today, "view": view,
+            "board": result, "show_place": base == "/planning", "title": title, "base": base, "params": params,
+            "today": today, "view": view,
             "first": first, "total": total, "link": link,
             "day_default": (today if first <= today < first + timedelta(days=7) else first).isoformat(),
             "previous": (first - step).isoformat(), "next": (first + step).isoformat(),
