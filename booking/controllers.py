@@ -170,7 +170,8 @@ class BookingController(Controller):
             "fee_now": services.cancellation_fee(b, current.resource, moment), **extra,
         }, status_code=status_code)
 
-    async def _act(self, request: Request, uow: Uow, booking_id: int, action, message: str) -> Response:
+    async def _act(self, request: Request, uow: Uow, booking_id: int, action, message: str,
+                   form: dict | None = None) -> Response:
         """Runs a transition; answers with the inbox row when htmx swaps one, else the page."""
         in_inbox = is_htmx(request) and request.headers.get("hx-target", "").startswith("request-")
         try:
@@ -178,7 +179,8 @@ class BookingController(Controller):
         except (ValidationFailed, Conflict, NotAllowed) as exc:
             if in_inbox:
                 return await self._inbox_row(request, uow, booking_id, error=str(exc), status_code=200)
-            return await self._detail(request, uow, booking_id, status_code=exc.status_code, error=str(exc))
+            return await self._detail(request, uow, booking_id, status_code=exc.status_code, error=str(exc),
+                                      fields=getattr(exc, "fields", {}), form=form or {})
         if callable(message):
             message = message(result)
         if in_inbox:
@@ -195,7 +197,7 @@ class BookingController(Controller):
         data = await form_data(request)
         return await self._act(request, uow, booking_id,
                                lambda: services.decline(uow, booking_id, data.get("reason", "")),
-                               _("The request is declined; the school gets a mail."))
+                               _("The request is declined; the school gets a mail."), form=data)
 
     # --- moving a booking ------------------------------------------------------------------------
 
@@ -250,6 +252,10 @@ class BookingController(Controller):
     @get("/bookings/{booking_id:int}/cancel", name="booking_cancel_confirm")
     async def cancel_confirm(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
         """Before cancelling: what it costs, and for a series how many dates follow."""
+        return await self._cancel_page(request, uow, booking_id)
+
+    async def _cancel_page(self, request: Request, uow: Uow, booking_id: int, status_code: int = 200,
+                           **extra) -> Response:
         actor, moment = uow.actor, uow.now()
         current = await services.view(uow, booking_id)
         b = current.booking
@@ -261,7 +267,7 @@ class BookingController(Controller):
                                                 & Booking.status.is_in(list(HOLDING_STATUSES)))
         return render(request, "booking/cancel.html", {
             "v": current, "b": b, "later": later, "is_owner": services.cancelled_by_owner(actor, current),
-            "fee_now": services.cancellation_fee(b, current.resource, moment)})
+            "fee_now": services.cancellation_fee(b, current.resource, moment), **extra}, status_code=status_code)
 
     @post("/bookings/{booking_id:int}/cancel", name="booking_cancel")
     async def cancel(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
@@ -277,6 +283,14 @@ class BookingController(Controller):
                 return _("The booking is cancelled.")
             return _("%(n)s bookings of the series are cancelled.", n=count)
 
+        if not is_htmx(request):
+            try:
+                return go(request, f"/bookings/{booking_id}", message(await action()))
+            except ValidationFailed as exc:  # the reason an owner must give: next to its field
+                return await self._cancel_page(request, uow, booking_id, exc.status_code, fields=exc.fields,
+                                               reason=data.get("reason", ""))
+            except (Conflict, NotAllowed) as exc:
+                return await self._detail(request, uow, booking_id, status_code=exc.status_code, error=str(exc))
         return await self._act(request, uow, booking_id, action, message)
 
     @post("/bookings/{booking_id:int}/complete", name="booking_complete")
@@ -287,7 +301,7 @@ class BookingController(Controller):
         except ValueError:
             pupils = 0
         return await self._act(request, uow, booking_id, lambda: services.complete(uow, booking_id, pupils),
-                               _("Marked as done. Thank you."))
+                               _("Marked as done. Thank you."), form=data)
 
     @post("/bookings/{booking_id:int}/no-show", name="booking_no_show")
     async def no_show(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:

@@ -286,3 +286,17 @@ async def test_home_pages_show_the_work_to_act_on(client, world, tuesday):
     owner_home = await client.get("/")
     assert "Aanvragen die op jou wachten: 1" in owner_home.text and "VTI Gent" in owner_home.text
     assert "Plooibank zonder uren" in owner_home.text  # no opening hours: schools cannot book it
+
+
+async def test_an_owner_without_a_reason_sees_the_error_next_to_the_reason_field(client, world, tuesday):
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    await login(client, "staff@metaal.be")
+    token = await csrf(client, f"/bookings/{booking.id}")
+    declined = await client.post(f"/bookings/{booking.id}/decline", data={"reason": " ", "_csrf_token": token})
+    assert declined.status_code == 422
+    assert '<small class="field-error" id="err-reason" role="alert">' in declined.text
+    assert 'aria-describedby="err-reason"' in declined.text
+    cancelled = await client.post(f"/bookings/{booking.id}/cancel", data={"reason": "", "_csrf_token": token})
+    assert cancelled.status_code == 422 and "Reservatie annuleren?" in cancelled.text
+    assert '<small class="field-error" id="err-reason" role="alert">' in cancelled.text
+    assert (await Booking.objects().where(Booking.id == booking.id).first()).status == "requested"
