@@ -11,7 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 from accounts.auth import login_required
 from booking import queries, recurrence, rules, services
 from booking.labels import status_label
-from booking.schemas import AvailabilityOut, BookingCreate, BookingOut, Decision, SeriesOut, Span
+from booking.schemas import AvailabilityOut, BookingCreate, BookingOut, Decision, Reschedule, SeriesOut, Span
 from booking.tables import Booking
 from core.edge import Uow
 from core.errors import ValidationFailed
@@ -149,4 +149,13 @@ class BookingApiController(Controller):
     async def cancel(self, uow: Uow, booking_id: ObjectId,
                      data: JSONBody[Decision | None] = None) -> BookingOut:
         booking = await services.cancel(uow, booking_id, data.reason if data else "")
+        return (await booking_outs([booking.id], uow.settings.base_url))[0]
+
+    @post("/{booking_id:int}/reschedule", status_code=200,
+          summary="Move a booking to another time of the same resource (the same id; where the resource needs "
+                  "approval it becomes a request again); 409 with alternatives when taken, 422 for a rule",
+          responses=problems(401, 403, 404, 409, 422))
+    async def reschedule(self, uow: Uow, booking_id: ObjectId, data: JSONBody[Reschedule]) -> BookingOut:
+        start, end = parse_local(data.start, "start"), parse_local(data.end, "end")
+        booking = await services.reschedule(uow, booking_id, start, end)
         return (await booking_outs([booking.id], uow.settings.base_url))[0]

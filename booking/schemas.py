@@ -19,6 +19,11 @@ class BookingCreate(msgspec.Struct):
     rrule: str | None = None
 
 
+class Reschedule(msgspec.Struct):
+    start: Annotated[str, msgspec.Meta(max_length=60)]
+    end: Annotated[str, msgspec.Meta(max_length=60)]
+
+
 class Decision(msgspec.Struct):
     reason: str = ""
 

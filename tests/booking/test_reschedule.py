@@ -103,3 +103,25 @@ async def test_a_teacher_moves_a_booking_through_the_pages(client, world, tuesda
     assert "De reservatie is verplaatst naar" in moved.text and "De eigenaar keurt de nieuwe tijd goed" in moved.text
     assert "verplaatst:" in moved.text  # the history says from when to when
     assert "aangevraagd" in moved.text
+
+
+async def test_the_api_moves_a_booking(client, world, tuesday):
+    from accounts import services as accounts
+
+    booking = await _confirmed(world, tuesday)
+    await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 13), at(tuesday, 15), 5)
+    _r, teacher = await accounts.create_api_token(world["teacher"], "api")
+    _r, stranger = await accounts.create_api_token(world["stranger"], "api")
+    as_teacher = {"Authorization": f"Bearer {teacher}"}
+    url = f"/api/v1/bookings/{booking.id}/reschedule"
+    taken = await client.post(url, headers=as_teacher, json={"start": f"{tuesday}T14:00", "end": f"{tuesday}T16:00"})
+    assert taken.status_code == 409 and taken.json()["alternatives"]
+    broken = await client.post(url, headers=as_teacher, json={"start": f"{tuesday}T15:00", "end": f"{tuesday}T15:15"})
+    assert broken.status_code == 422 and broken.json()["rule"] == "end"
+    other = await client.post(url, headers={"Authorization": f"Bearer {stranger}"},
+                              json={"start": f"{tuesday}T10:00", "end": f"{tuesday}T12:00"})
+    assert other.status_code == 404
+    moved = await client.post(url, headers=as_teacher, json={"start": f"{tuesday}T10:00", "end": f"{tuesday}T12:00"})
+    assert moved.status_code == 200
+    body = moved.json()
+    assert body["id"] == booking.id and body["status"] == "requested" and body["start"].startswith(f"{tuesday}T10:00")
