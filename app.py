@@ -29,12 +29,13 @@ def domain_plugins(app: Werkbank) -> list:
     """The domains, lowest first: each adds its routes, tables, templates, jobs and subscribers."""
     from accounts.plugin import AccountsPlugin, AdminPlugin
     from booking.plugin import BookingPlugin
+    from calendars.plugin import CalendarsPlugin
     from core.plugin import CorePlugin
     from inventory.plugin import InventoryPlugin
     from regions.plugin import RegionsPlugin
 
     return [CorePlugin(app), RegionsPlugin(app), AccountsPlugin(app), InventoryPlugin(app), BookingPlugin(app),
-            AdminPlugin(app)]
+            CalendarsPlugin(app), AdminPlugin(app)]
 
 
 def build_werkbank(settings: Settings, engine: Engine, clock: Clock | None = None) -> Werkbank:

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "regions.piccolo_app",
         "inventory.piccolo_app",
         "booking.piccolo_app",
+        "calendars.piccolo_app",
     ]
 )

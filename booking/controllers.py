@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
 from accounts.auth import login_required
-from booking import board, queries, recurrence, services
+from booking import board, ical, queries, recurrence, services
 from booking.api import programme_id
 from booking.labels import status_label
 from booking.services import BookingConflict
@@ -150,6 +150,14 @@ class BookingController(Controller):
     @get("/bookings/{booking_id:int}", name="booking")
     async def detail(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
         return await self._detail(request, uow, booking_id)
+
+    @get("/bookings/{booking_id:int}/calendar.ics", name="booking_ics")
+    async def booking_ics(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        """"Add to my calendar": the booking as a single-event iCalendar file."""
+        current = await services.view(uow, booking_id)
+        body = await ical_download(uow, current.booking.id)
+        return Response(content=body, media_type="text/calendar; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="werkbank-{booking_id}.ics"', "Cache-Control": "private, no-cache"})
 
     async def _detail(self, request: Request, uow: Uow, booking_id: int, status_code: int = 200,
                       **extra) -> Response:
@@ -411,6 +419,12 @@ class BookingController(Controller):
             "title": title, "facility": facility, "days": days, "base": base, "week_start": first, "today": today,
             "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
         }, block="week")
+
+
+async def ical_download(uow: Uow, booking_id: int) -> bytes:
+    rows = await Booking.select(*ical.EVENT_COLUMNS).where(Booking.id == booking_id)
+    data = [ical.event_data(dict(row)) for row in rows]
+    return ical.calendar_bytes([ical.event(item, uow.settings.base_url) for item in data])
 
 
 def _short(moment: datetime | None) -> str:

@@ -46,6 +46,9 @@ class Settings:
     login_window_minutes: int = 15
     in_process_worker: bool = True
     import_max_rows: int = 5000
+    calendar_sync_minutes: int = 15
+    calendar_allow_private: bool = False
+    calendar_max_bytes: int = 5 * 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     @property
@@ -85,6 +88,13 @@ class Settings:
             import_max_rows = int(get("IMPORT_MAX_ROWS", "5000"))
         except ValueError as exc:
             raise SettingsError("WERKBANK_IMPORT_MAX_ROWS must be a whole number") from exc
+        try:
+            calendar_sync_minutes = int(get("CALENDAR_SYNC_MINUTES", "15"))
+            calendar_max_bytes = int(get("CALENDAR_MAX_BYTES", str(5 * 1024 * 1024)))
+        except ValueError as exc:
+            raise SettingsError("WERKBANK_CALENDAR_SYNC_MINUTES and WERKBANK_CALENDAR_MAX_BYTES are whole numbers") from exc
+        if calendar_sync_minutes < 1:
+            raise SettingsError("WERKBANK_CALENDAR_SYNC_MINUTES must be at least 1")
         secret_key = get("SECRET_KEY")
         if not secret_key:
             if environment == "production":
@@ -115,6 +125,9 @@ class Settings:
             session_days=session_days,
             in_process_worker=_bool(get("IN_PROCESS_WORKER"), True),
             import_max_rows=import_max_rows,
+            calendar_sync_minutes=calendar_sync_minutes,
+            calendar_allow_private=_bool(get("CALENDAR_ALLOW_PRIVATE"), False),
+            calendar_max_bytes=calendar_max_bytes,
         )
 
 

@@ -72,37 +72,38 @@ LOGIN = "login"
 # decline:  POST /bookings/{id}/decline        POST /api/v1/bookings/{id}/decline    (a request; a reason)
 # cancel:   POST /bookings/{id}/cancel         POST /api/v1/bookings/{id}/cancel     (confirmed, in the future)
 # complete: POST /bookings/{id}/complete       (no API route)                        (confirmed, begun)
+# move:     POST /bookings/{id}/move           POST /api/v1/bookings/{id}/reschedule (confirmed, in the future)
 # list:     GET /api/v1/bookings lists exactly the bookings whose `see` cell is YES, in every status.
 
 BOOKING_POLICY = [
-    # actor               relation to the booking             booking  see    approve decline cancel complete
-    ("teacher@A",         "own school",                       "A@X",   YES,   403,    403,    YES,   403),
-    ("teacher@A",         "own school",                       "A@Y",   YES,   403,    403,    YES,   403),
-    ("teacher@A",         "other school",                     "B@X",   404,   404,    404,    404,   404),
-    ("teacher@A",         "other school",                     "B@Y",   404,   404,    404,    404,   404),
-    ("school_admin@A",    "own school",                       "A@X",   YES,   403,    403,    YES,   403),
-    ("school_admin@A",    "own school",                       "A@Y",   YES,   403,    403,    YES,   403),
-    ("school_admin@A",    "other school",                     "B@X",   404,   404,    404,    404,   404),
-    ("school_admin@A",    "other school",                     "B@Y",   404,   404,    404,    404,   404),
-    ("owner_staff@X",     "own owner",                        "A@X",   YES,   YES,    YES,    YES,   YES),
-    ("owner_staff@X",     "own owner",                        "B@X",   YES,   YES,    YES,    YES,   YES),
-    ("owner_staff@X",     "other owner",                      "A@Y",   404,   404,    404,    404,   404),
-    ("owner_staff@X",     "other owner",                      "B@Y",   404,   404,    404,    404,   404),
-    ("provider_staff@go", "own network",                      "A@X",   YES,   403,    403,    403,   403),
-    ("provider_staff@go", "own network",                      "A@Y",   YES,   403,    403,    403,   403),
-    ("provider_staff@go", "other network",                    "B@X",   404,   404,    404,    404,   404),
-    ("provider_staff@go", "other network",                    "B@Y",   404,   404,    404,    404,   404),
-    ("rtc_staff@VOV",     "own region (school and facility)", "A@X",   YES,   403,    403,    403,   403),
-    ("rtc_staff@VOV",     "own region (school)",              "A@Y",   YES,   403,    403,    403,   403),
-    ("rtc_staff@VOV",     "own region (facility)",            "B@X",   YES,   403,    403,    403,   403),
-    ("rtc_staff@VOV",     "other region",                     "B@Y",   404,   404,    404,    404,   404),
-    ("platform_admin",    "any booking",                      "A@X",   YES,   YES,    YES,    YES,   YES),
-    ("platform_admin",    "any booking",                      "A@Y",   YES,   YES,    YES,    YES,   YES),
-    ("platform_admin",    "any booking",                      "B@X",   YES,   YES,    YES,    YES,   YES),
-    ("platform_admin",    "any booking",                      "B@Y",   YES,   YES,    YES,    YES,   YES),
-    ("anonymous",         "any booking",                      "A@X",   LOGIN, LOGIN,  LOGIN,  LOGIN, LOGIN),
+    # actor               relation to the booking             booking  see    approve decline cancel complete move
+    ("teacher@A",         "own school",                       "A@X",   YES,   403,    403,    YES,   403, YES  ),
+    ("teacher@A",         "own school",                       "A@Y",   YES,   403,    403,    YES,   403, YES  ),
+    ("teacher@A",         "other school",                     "B@X",   404,   404,    404,    404,   404, 404  ),
+    ("teacher@A",         "other school",                     "B@Y",   404,   404,    404,    404,   404, 404  ),
+    ("school_admin@A",    "own school",                       "A@X",   YES,   403,    403,    YES,   403, YES  ),
+    ("school_admin@A",    "own school",                       "A@Y",   YES,   403,    403,    YES,   403, YES  ),
+    ("school_admin@A",    "other school",                     "B@X",   404,   404,    404,    404,   404, 404  ),
+    ("school_admin@A",    "other school",                     "B@Y",   404,   404,    404,    404,   404, 404  ),
+    ("owner_staff@X",     "own owner",                        "A@X",   YES,   YES,    YES,    YES,   YES, 403  ),
+    ("owner_staff@X",     "own owner",                        "B@X",   YES,   YES,    YES,    YES,   YES, 403  ),
+    ("owner_staff@X",     "other owner",                      "A@Y",   404,   404,    404,    404,   404, 404  ),
+    ("owner_staff@X",     "other owner",                      "B@Y",   404,   404,    404,    404,   404, 404  ),
+    ("provider_staff@go", "own network",                      "A@X",   YES,   403,    403,    403,   403, 403  ),
+    ("provider_staff@go", "own network",                      "A@Y",   YES,   403,    403,    403,   403, 403  ),
+    ("provider_staff@go", "other network",                    "B@X",   404,   404,    404,    404,   404, 404  ),
+    ("provider_staff@go", "other network",                    "B@Y",   404,   404,    404,    404,   404, 404  ),
+    ("rtc_staff@VOV",     "own region (school and facility)", "A@X",   YES,   403,    403,    403,   403, 403  ),
+    ("rtc_staff@VOV",     "own region (school)",              "A@Y",   YES,   403,    403,    403,   403, 403  ),
+    ("rtc_staff@VOV",     "own region (facility)",            "B@X",   YES,   403,    403,    403,   403, 403  ),
+    ("rtc_staff@VOV",     "other region",                     "B@Y",   404,   404,    404,    404,   404, 404  ),
+    ("platform_admin",    "any booking",                      "A@X",   YES,   YES,    YES,    YES,   YES, YES  ),
+    ("platform_admin",    "any booking",                      "A@Y",   YES,   YES,    YES,    YES,   YES, YES  ),
+    ("platform_admin",    "any booking",                      "B@X",   YES,   YES,    YES,    YES,   YES, YES  ),
+    ("platform_admin",    "any booking",                      "B@Y",   YES,   YES,    YES,    YES,   YES, YES  ),
+    ("anonymous",         "any booking",                      "A@X",   LOGIN, LOGIN,  LOGIN,  LOGIN, LOGIN, LOGIN),
 ]
-BOOKING_ACTIONS = ("see", "approve", "decline", "cancel", "complete")
+BOOKING_ACTIONS = ("see", "approve", "decline", "cancel", "complete", "move")
 
 # --- requesting a booking ---------------------------------------------------------------------
 # POST /resources/{id}/book (the form on the resource page)      POST /api/v1/bookings
@@ -233,6 +234,7 @@ class World:
     _future: count = field(default_factory=count)
     _past: count = field(default_factory=count)
     _names: count = field(default_factory=count)
+    _open: count = field(default_factory=count)
 
     def slot(self, past: bool = False) -> tuple[datetime, datetime]:
         """A one-hour time no other inserted booking uses (PostgreSQL forbids overlapping holds)."""
@@ -240,6 +242,20 @@ class World:
             start = self.now - timedelta(days=40) + timedelta(hours=2 * next(self._past))
         else:
             start = self.now + timedelta(days=30) + timedelta(hours=2 * next(self._future))
+        return start, start + timedelta(hours=1)
+
+    def open_slot(self) -> tuple[datetime, datetime]:
+        """An hour at 09:00, 11:00, 13:00 or 15:00 Brussels time on a weekday from 40 days ahead
+        (a new one each call): inside the matrix resources' opening hours and rules, after the
+        inserted bookings."""
+        n = next(self._open)
+        day = (self.now + timedelta(days=40)).astimezone(BRUSSELS).date()
+        weekdays = n // 4
+        while weekdays or day.weekday() >= 5:
+            if day.weekday() < 5:
+                weekdays -= 1
+            day += timedelta(days=1)
+        start = datetime.combine(day, time(9 + 2 * (n % 4)), BRUSSELS).astimezone(timezone.utc)
         return start, start + timedelta(hours=1)
 
     def fresh_name(self, base: str) -> str:
@@ -511,6 +527,46 @@ async def test_who_changes_a_booking(world, db):
                                       + ("" if unchanged else f"; the booking changed: status {now_row['status']}"))
                 except Exception as exc:  # a crash is a broken cell, not the end of the matrix
                     ledger.record(name, False, f"raised {exc!r}")
+    ledger.conclude()
+
+
+async def test_who_moves_a_booking(world, db):
+    """Moving a confirmed booking to another free time: the school that booked (and platform
+    admins) may; whoever only sees it is refused with 403 and the booking stays where it was."""
+    ledger = Ledger("booking moves", db.kind)
+    column = BOOKING_ACTIONS.index("move") + 3
+    for row in BOOKING_POLICY:
+        actor, relation, pair, expected = row[0], row[1], row[2], row[column]
+        who = world.actors[actor]
+        for channel in ("html", "api"):
+            booking = await world.booking(pair, "confirmed")
+            start, end = world.open_slot()
+            name = cell_name(actor, "move", relation, pair, channel)
+            try:
+                before, mails = await row_of(Booking, booking.id), await mail_count()
+                if channel == "html":
+                    local = start.astimezone(BRUSSELS)
+                    response = await who.client.post(f"/bookings/{booking.id}/move", data={
+                        "_csrf_token": who.csrf, "day": local.date().isoformat(), "start_time": f"{local:%H:%M}",
+                        "end_time": f"{end.astimezone(BRUSSELS):%H:%M}"})
+                else:
+                    response = await who.client.post(f"/api/v1/bookings/{booking.id}/reschedule", headers=who.api,
+                                                     json={"start": start.isoformat(), "end": end.isoformat()})
+                now_row = await row_of(Booking, booking.id)
+                if expected == YES:
+                    answered = (redirects_to(response, f"/bookings/{booking.id}") if channel == "html"
+                                else response.status_code == 200 and response.json().get("id") == booking.id)
+                    moved = now_row["start"] == start and now_row["status"] == "requested"  # approval needed again
+                    ledger.record(name, answered and moved, f"booking #{booking.id}: expected {YES}, got "
+                                  f"{describe(response)}, start now {now_row['start']}, status {now_row['status']}")
+                else:
+                    got = outcome(response)
+                    unchanged = now_row == before and await mail_count() == mails
+                    ledger.record(name, got == expected and unchanged,
+                                  f"booking #{booking.id}: expected {expected}, got {describe(response)}"
+                                  + ("" if unchanged else "; the booking moved"))
+            except Exception as exc:
+                ledger.record(name, False, f"raised {exc!r}")
     ledger.conclude()
 
 

@@ -1,0 +1,114 @@
+"""Calendar pages and feeds: `/ical/{token}.ics` (the token is the key; ETag and 304 for clients
+that poll), the page where people create, copy and revoke their feeds, and the feeds API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import JSONBody, PathParameter
+
+from accounts.auth import login_required
+from calendars import feeds
+from core.edge import Uow
+from core.errors import ValidationFailed, not_found
+from core.i18n import gettext as _
+from core.problems import problems
+from core.web import ObjectId, form_data, render
+from core.web import redirect as go
+
+ICS = "text/calendar; charset=utf-8"
+
+
+class FeedController(Controller):
+    """The feed itself: no login, the secret in the URL is the key."""
+
+    include_in_schema = False
+    path = "/ical"
+
+    @get("/{name:str}", name="ical_feed")
+    async def feed(self, request: Request, uow: Uow, name: Annotated[str, PathParameter(max_length=120)]) -> Response:
+        if not name.endswith(".ics"):
+            raise not_found()
+        found = await feeds.open_feed(name[:-4], uow.now())
+        tag = await feeds.etag(found)
+        headers = {"ETag": tag, "Cache-Control": "private, max-age=300, must-revalidate",
+                   "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+        wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",") if t.strip()]
+        if tag in wanted or "*" in wanted:
+            return Response(content=b"", status_code=304, headers=headers)
+        body = await feeds.render(found, uow.settings.base_url)
+        headers["Content-Disposition"] = 'inline; filename="werkbank.ics"'
+        return Response(content=body, media_type=ICS, headers=headers)
+
+
+class CalendarPagesController(Controller):
+    include_in_schema = False
+    path = "/calendars"
+    guards = [login_required]
+
+    async def _page(self, request: Request, uow: Uow, status_code: int = 200, **extra) -> Response:
+        return render(request, "calendars/feeds.html", {
+            "feeds": await feeds.my_feeds(uow), "choices": await feeds.choices(uow), **extra}, status_code=status_code)
+
+    @get("/", name="calendars")
+    async def page(self, request: Request, uow: Uow) -> Response:
+        return await self._page(request, uow)
+
+    @post("/feeds", name="feed_create")
+    async def create(self, request: Request, uow: Uow) -> Response:
+        data = await form_data(request)
+        scope, _sep, object_id = (data.get("choice") or "").partition(":")
+        try:
+            feed, token = await feeds.create_feed(uow, scope, int(object_id) if object_id.isdigit() else None,
+                                                  data.get("name", ""))
+        except ValidationFailed as exc:
+            return await self._page(request, uow, exc.status_code, error=str(exc), fields=exc.fields)
+        return await self._page(request, uow, 201, created=feed, created_url=feeds.feed_url(uow.settings.base_url, token))
+
+    @post("/feeds/{feed_id:int}/revoke", name="feed_revoke")
+    async def revoke(self, request: Request, uow: Uow, feed_id: ObjectId) -> Response:
+        await feeds.revoke_feed(uow, feed_id)
+        return go(request, "/calendars/", _("The feed is revoked: calendars that used it no longer receive anything."))
+
+
+class FeedIn(msgspec.Struct):
+    scope: Annotated[str, msgspec.Meta(max_length=10)]
+    object_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class FeedOut(msgspec.Struct):
+    id: int
+    scope: str
+    object_id: int
+    name: str
+    created_at: str
+    url: str | None = None  # only when created: the token is not kept
+
+
+class FeedApiController(Controller):
+    path = "/api/v1/feeds"
+    tags = ["calendars"]
+    guards = [login_required]
+
+    @get("/", summary="The caller's calendar feeds (without their secret URLs)", responses=problems(401))
+    async def list_feeds(self, uow: Uow) -> list[FeedOut]:
+        return [_out(feed) for feed in await feeds.my_feeds(uow)]
+
+    @post("/", summary="A new calendar feed: mine, school, resource or facility; the answer holds its secret URL once",
+          responses=problems(401, 403, 422))
+    async def create(self, uow: Uow, data: JSONBody[FeedIn]) -> Response:
+        feed, token = await feeds.create_feed(uow, data.scope, data.object_id, data.name)
+        return Response(_out(feed, feeds.feed_url(uow.settings.base_url, token)), status_code=201)
+
+    @delete("/{feed_id:int}", status_code=204, summary="Revoke a feed: its URL answers 404 from now on",
+            responses=problems(401, 404))
+    async def revoke(self, uow: Uow, feed_id: ObjectId) -> None:
+        await feeds.revoke_feed(uow, feed_id)
+
+
+def _out(feed, url: str | None = None) -> FeedOut:
+    return FeedOut(id=feed.id, scope=feed.scope, object_id=feed.object_id, name=feed.name,
+                   created_at=feed.created_at.isoformat(), url=url)

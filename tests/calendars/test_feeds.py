@@ -1,0 +1,141 @@
+"""Calendar feeds: created and revoked on a page and through the API, valid RFC 5545 that parses
+back with icalendar (Brussels times with a VTIMEZONE, stable UIDs, SEQUENCE that rises,
+cancelled bookings kept as STATUS:CANCELLED), an ETag and 304, and 404 for a revoked or unknown
+token or a user who lost the right to see it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import icalendar
+
+from accounts.tables import Membership
+from booking import services
+from calendars.tables import CalendarFeed
+from core.i18n import BRUSSELS
+from tests.booking.conftest import at, next_weekday, tuesday, world  # noqa: F401  (fixtures)
+from tests.conftest import csrf, login
+
+
+async def _api(client, uow):
+    from accounts import services as accounts
+
+    _r, token = await accounts.create_api_token(uow, "api")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _path(url: str) -> str:
+    return url[url.index("/ical/"):]
+
+
+async def test_a_teacher_feed_is_valid_icalendar_that_follows_every_change(client, world, tuesday):
+    teacher = await _api(client, world["teacher"])
+    created = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "mine"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["url"].startswith("http://testserver.local/ical/") and body["url"].endswith(".ics")
+    feed = _path(body["url"])
+    assert (await CalendarFeed.objects().first()).token_hash not in body["url"]  # only the hash is stored
+
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10,
+                                             purpose="GIP")
+    first = await client.get(feed)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("text/calendar")
+    assert b"\r\n" in first.content and all(len(line) <= 75 for line in first.content.split(b"\r\n"))
+    cal = icalendar.Calendar.from_ical(first.content)
+    assert cal.walk("VTIMEZONE")[0]["TZID"] == "Europe/Brussels"
+    [event] = cal.walk("VEVENT")
+    assert str(event["UID"]) == f"werkbank-booking-{booking.id}@testserver.local"
+    assert event.decoded("DTSTART") == at(tuesday, 9) and event["DTSTART"].params["TZID"] == "Europe/Brussels"
+    assert str(event["STATUS"]) == "TENTATIVE" and int(event["SEQUENCE"]) == 0
+    assert "Metaalcampus" in str(event["LOCATION"]) and "10 leerlingen" in str(event["DESCRIPTION"])
+    assert f"/bookings/{booking.id}" in str(event["DESCRIPTION"])
+    tag = first.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+
+    unchanged = await client.get(feed, headers={"If-None-Match": tag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+
+    await services.approve(world["staff"], booking.id)
+    changed = await client.get(feed, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    [event] = icalendar.Calendar.from_ical(changed.content).walk("VEVENT")
+    assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 1
+
+    await services.cancel(world["teacher"], booking.id)
+    [event] = icalendar.Calendar.from_ical((await client.get(feed)).content).walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2  # kept so clients remove it
+
+    deleted = await client.delete(f"/api/v1/feeds/{body['id']}", headers=teacher)
+    assert deleted.status_code == 204
+    assert (await client.get(feed)).status_code == 404
+    assert (await client.get("/ical/not-a-token.ics")).status_code == 404
+
+
+async def test_weekly_bookings_keep_their_wall_time_across_the_dst_change(client, world):
+    """Three Tuesdays around the last Sunday of October or March: 09:00 Brussels time each, as
+    the VTIMEZONE says (the UTC hour differs)."""
+    teacher = await _api(client, world["teacher"])
+    feed = _path((await client.post("/api/v1/feeds", headers=teacher, json={
+        "scope": "school", "object_id": world["school"].id})).json()["url"])
+    first = next_weekday(1, 1)
+    days = [first + timedelta(weeks=week) for week in range(3)]
+    for day in days:
+        await services.request_booking(world["teacher"], world["resource"].id, at(day, 9), at(day, 11), 10)
+    events = icalendar.Calendar.from_ical((await client.get(feed)).content).walk("VEVENT")
+    assert [e.decoded("DTSTART").astimezone(BRUSSELS).strftime("%H:%M") for e in events] == ["09:00"] * 3
+    assert b"DTSTART;TZID=Europe/Brussels:" in (await client.get(feed)).content
+
+
+async def test_who_may_follow_what(client, world, tuesday):
+    teacher, staff = await _api(client, world["teacher"]), await _api(client, world["staff"])
+    other_school = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "school",
+                                                                           "object_id": world["other_school"].id})
+    assert other_school.status_code == 403
+    resource = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "resource",
+                                                                       "object_id": world["resource"].id})
+    assert resource.status_code == 403
+    bad = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "everything"})
+    assert bad.status_code == 422
+    owner = await client.post("/api/v1/feeds", headers=staff, json={"scope": "facility",
+                                                                   "object_id": world["facility"].id})
+    assert owner.status_code == 201
+    feed = _path(owner.json()["url"])
+    await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    [event] = icalendar.Calendar.from_ical((await client.get(feed)).content).walk("VEVENT")
+    assert "GO! Aalst" in str(event["SUMMARY"])
+    # Staff who leave the organisation: the feed goes dark.
+    await Membership.delete().where(Membership.user == world["staff"].actor.user.id)
+    assert (await client.get(feed)).status_code == 404
+
+
+async def test_the_feeds_page_creates_shows_once_and_revokes(client, world, tuesday):
+    await login(client, "sofie@vti.be")
+    page = await client.get("/calendars/")
+    assert "Mijn reservaties" in page.text and "VTI Gent" in page.text
+    token = await csrf(client, "/calendars/")
+    created = await client.post("/calendars/feeds", data={"choice": "mine:0", "name": "Werkbank", "_csrf_token": token})
+    assert created.status_code == 201
+    url = re.search(r'id="feed-url" value="([^"]+)"', created.text).group(1)
+    assert "webcal://" in created.text
+    assert (await client.get(_path(url))).status_code == 200
+    again = await client.get("/calendars/")
+    assert url not in again.text  # shown once
+    feed = await CalendarFeed.objects().first()
+    revoked = await client.post(f"/calendars/feeds/{feed.id}/revoke", data={"_csrf_token": token})
+    assert revoked.status_code == 200
+    assert (await client.get(_path(url))).status_code == 404
+
+
+async def test_add_to_my_calendar_is_a_single_event_file(client, world, tuesday):
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    await login(client, "sofie@vti.be")
+    detail = await client.get(f"/bookings/{booking.id}")
+    assert f'href="/bookings/{booking.id}/calendar.ics"' in detail.text
+    download = await client.get(f"/bookings/{booking.id}/calendar.ics")
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    [event] = icalendar.Calendar.from_ical(download.content).walk("VEVENT")
+    assert event.decoded("DTEND") == at(tuesday, 11)
+    await login(client, "an@go.be")
+    assert (await client.get(f"/bookings/{booking.id}/calendar.ics")).status_code == 404
