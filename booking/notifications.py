@@ -70,18 +70,18 @@ async def on_requested(uow: UnitOfWork, event: events.BookingRequested) -> None:
     owner_subject = _l("New booking for %(resource)s") if confirmed else _l("New request for %(resource)s")
     await _send(uow, event, owner=(owner_subject, "booking/mail/requested.txt"),
                 teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt") if confirmed else None,
-                booking_id=event.booking_id)
+                booking_id=event.booking_id, invite="REQUEST" if confirmed else "")
 
 
 async def on_approved(uow: UnitOfWork, event: events.BookingApproved) -> None:
     if event.status == Booking.Status.confirmed:  # an approved one that waits for payment: payments tells
         await _send(uow, event, teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt"),
-                    booking_id=event.booking_id)
+                    booking_id=event.booking_id, invite="REQUEST")
 
 
 async def on_confirmed(uow: UnitOfWork, event: events.BookingConfirmed) -> None:
     await _send(uow, event, teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt"),
-                booking_id=event.booking_id)
+                booking_id=event.booking_id, invite="REQUEST")
 
 
 async def on_declined(uow: UnitOfWork, event: events.BookingDeclined) -> None:
@@ -101,7 +101,7 @@ async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
     await _send(uow, event, teacher=(_l("Your booking is cancelled"), "booking/mail/cancelled.txt"),
                 owner=None if event.by_owner else (_l("Booking cancelled: %(resource)s"),
                                                    "booking/mail/cancelled_owner.txt"),
-                booking_id=event.booking_id, by_owner=event.by_owner)
+                booking_id=event.booking_id, by_owner=event.by_owner, invite="CANCEL")
 
 
 async def on_rescheduled(uow: UnitOfWork, event: events.BookingRescheduled) -> None:
@@ -174,4 +174,24 @@ async def load_mail_context(uow: UnitOfWork, data: dict) -> dict:
         "link": f"{base}/bookings/{first.id}", "inbox": f"{base}/bookings/inbox",
         "bookings_link": f"{base}/bookings", "by_owner": data.get("by_owner", False),
         "previous_start": data.get("previous_start"), "previous_end": data.get("previous_end"),
+        "_calendar": await _invitation(uow, first.id, data) if data.get("invite") and data.get("audience") == TEACHER
+        else b"",
     }
+
+
+async def _invitation(uow: UnitOfWork, booking_id: int, data: dict) -> bytes:
+    """METHOD:REQUEST (it is in your calendar) or METHOD:CANCEL, the organizer the platform's
+    mailbox and the attendee the teacher, with the booking's UID and SEQUENCE, so that a later
+    mail updates or removes the same event."""
+    from email.utils import parseaddr
+
+    from booking import ical
+
+    method = data["invite"]
+    rows = await Booking.select(*ical.EVENT_COLUMNS).where(Booking.id == booking_id)
+    item = ical.event_data(dict(rows[0]))
+    if method == "CANCEL":
+        item.booking.status = Booking.Status.cancelled
+    organizer = parseaddr(uow.settings.mail_from)[1] or "noreply@werkbank.local"
+    return ical.calendar_bytes([ical.event(item, uow.settings.base_url, organizer=organizer, attendee=True)],
+                               method=method)

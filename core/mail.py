@@ -80,23 +80,26 @@ async def render_pending(uow: UnitOfWork, limit: int = 100) -> int:
         (OutboxMessage.needs_render == True) & (OutboxMessage.status == OutboxMessage.Status.pending)  # noqa: E712
     ).order_by(OutboxMessage.id).limit(limit)
     env = uow.app.templates
-    rendered: list[tuple[int, str]] = []
+    rendered: list[tuple[int, str, str]] = []
     broken: list[tuple[int, str]] = []
     for row in rows:
         context = json.loads(row.context) if isinstance(row.context, str) else dict(row.context or {})
         loader = context.pop("_loader", "")
         try:
-            if loader:
-                context = await uow.app.mail_contexts[loader](uow, context)
             with i18n.use_language(row.language):
-                rendered.append((row.id, env.get_template(row.template).render(**context)))
+                if loader:
+                    context = await uow.app.mail_contexts[loader](uow, context)
+                calendar = context.pop("_calendar", b"") or b""
+                rendered.append((row.id, env.get_template(row.template).render(**context),
+                                 calendar.decode() if isinstance(calendar, bytes) else calendar))
         except Exception as exc:  # a mail that cannot be rendered is failed, never lost silently
             log.exception("mail %s (%s) could not be rendered", row.id, row.template)
             broken.append((row.id, f"render: {type(exc).__name__}: {exc}"[:2000]))
     if rendered or broken:
         async with uow.transaction():
-            for row_id, body in rendered:
-                await OutboxMessage.update({OutboxMessage.body_text: body, OutboxMessage.needs_render: False}).where(
+            for row_id, body, calendar in rendered:
+                await OutboxMessage.update({OutboxMessage.body_text: body, OutboxMessage.calendar_part: calendar,
+                                            OutboxMessage.needs_render: False}).where(
                     (OutboxMessage.id == row_id) & (OutboxMessage.needs_render == True))  # noqa: E712
             for row_id, error in broken:
                 await OutboxMessage.update({
@@ -133,6 +136,16 @@ def build_email(settings: Settings, row: OutboxMessage) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="werkbank")
     message["Content-Language"] = "nl-BE" if row.language == "nl" else "en"
     message.set_content(row.body_text)
+    if row.calendar_part:
+        # An invitation as Outlook, Gmail and Apple Mail expect it: a text/calendar alternative with
+        # its METHOD (shown with accept buttons and put in the calendar), and the same as a file.
+        method = next((line.split(":", 1)[1].strip() for line in row.calendar_part.splitlines()
+                       if line.startswith("METHOD:")), "PUBLISH")
+        data = row.calendar_part.encode()
+        message.add_alternative(data, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"},
+                                cte="base64")
+        message.add_attachment(data, maintype="application", subtype="ics", filename="uitnodiging.ics"
+                               if row.language == "nl" else "invite.ics")
     return message
 
 

@@ -32,6 +32,8 @@ class OutboxMessage(Table, tablename="outbox_message"):
     template = Varchar(length=120, default="")
     context = JSONB(default={})
     needs_render = Boolean(default=False)
+    # An iCalendar invitation (METHOD:REQUEST or CANCEL) sent with the mail, from the context loader.
+    calendar_part = Text(default="")
 
 
 class AuditEntry(Table, tablename="audit_entry"):
