@@ -82,7 +82,11 @@ BRUSSELS_VTIMEZONE = (
 )
 
 
-def event(data: EventData, base_url: str, *, organizer: str = "", attendee: bool = False) -> Event:
+def event(data: EventData, base_url: str, *, organizer: str = "", attendee: bool = False,
+          schedule_agent_client: bool = False) -> Event:
+    """The booking as a VEVENT. `organizer`/`attendee`: for invitations by mail. With
+    `schedule_agent_client` (write-back to an owner's CalDAV calendar) organizer and attendee are
+    marked SCHEDULE-AGENT=CLIENT, so the server sends no invitations of its own."""
     b = data.booking
     item = Event()
     item.add("uid", uid(b.id, base_url))
@@ -115,14 +119,20 @@ def event(data: EventData, base_url: str, *, organizer: str = "", attendee: bool
     item.add("description", "\n".join(lines))
     item.add("url", link)
     item.add("transp", "TRANSPARENT" if status == "CANCELLED" else "OPAQUE")
+    if schedule_agent_client:
+        organizer, attendee = organizer or "noreply@werkbank.local", True
     if organizer:
         address_ = vCalAddress(f"mailto:{organizer}")
         address_.params["CN"] = vText("Werkbank")
+        if schedule_agent_client:
+            address_.params["SCHEDULE-AGENT"] = vText("CLIENT")
         item.add("organizer", address_)
     if attendee and data.teacher_email:
         person = vCalAddress(f"mailto:{data.teacher_email}")
         person.params.update({"CN": vText(data.teacher_name or data.teacher_email), "ROLE": vText("REQ-PARTICIPANT"),
                               "PARTSTAT": vText("ACCEPTED"), "RSVP": vText("FALSE")})
+        if schedule_agent_client:
+            person.params["SCHEDULE-AGENT"] = vText("CLIENT")
         item.add("attendee", person)
     return item
 

@@ -595,6 +595,40 @@ async def on_rescheduled(uow: UnitOfWork, event: events.BookingRescheduled) -> N
     await offer_freed_time(uow, booking.resource, event.owner_id, event.previous_start, event.previous_end)
 
 
+# --- time taken outside Werkbank ---------------------------------------------------------------
+
+BUSY_INSERT_CHUNK = 500
+
+
+async def replace_busy_blocks(uow: UnitOfWork, source: str, resource_ids: list[int],
+                              spans: list[tuple[datetime, datetime, str, str]]) -> list[dict]:
+    """Inside the caller's transaction: the busy blocks that `source` (an owner's linked
+    calendar) put on `resource_ids` become `spans` (start, end, uid, summary), all at once.
+    Returns the holding bookings those blocks overlap (the owner sees them as conflicts; nothing
+    is cancelled)."""
+    from booking.tables import BusyBlock
+
+    await BusyBlock.delete().where(BusyBlock.source == source)
+    rows = [BusyBlock(resource=resource_id, start=start, end=end, source=source[:200], uid=uid[:300],
+                      summary=summary[:300])
+            for resource_id in resource_ids for start, end, uid, summary in spans]
+    for first in range(0, len(rows), BUSY_INSERT_CHUNK):
+        await BusyBlock.insert(*rows[first:first + BUSY_INSERT_CHUNK])
+    if not rows or not resource_ids:
+        return []
+    low, high = min(s[0] for s in spans), max(s[1] for s in spans)
+    holding = await Booking.select(Booking.id, Booking.resource, Booking.start, Booking.end).where(
+        Booking.resource.is_in(list(resource_ids)) & Booking.status.is_in(list(HOLDING_STATUSES))
+        & (Booking.start < high) & (Booking.end > low) & (Booking.end > uow.now()))
+    conflicts = []
+    for booking in holding:
+        for start, end, uid, summary in spans:
+            if start < booking["end"] and booking["start"] < end:
+                conflicts.append({**booking, "busy_start": start, "busy_end": end, "uid": uid, "summary": summary})
+                break
+    return conflicts
+
+
 # --- jobs ------------------------------------------------------------------------------------
 
 async def expire_due_job(uow: UnitOfWork, batch: int) -> int:

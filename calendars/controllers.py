@@ -9,8 +9,9 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody, PathParameter
 
-from accounts.auth import login_required
-from calendars import feeds
+from accounts.auth import login_required, role_required
+from accounts.tables import Membership
+from calendars import feeds, linking
 from core.edge import Uow
 from core.errors import ValidationFailed, not_found
 from core.i18n import gettext as _
@@ -112,3 +113,44 @@ class FeedApiController(Controller):
 def _out(feed, url: str | None = None) -> FeedOut:
     return FeedOut(id=feed.id, scope=feed.scope, object_id=feed.object_id, name=feed.name,
                    created_at=feed.created_at.isoformat(), url=url)
+
+
+class LinkedCalendarsController(Controller):
+    """Owner staff: their calendars that block time, their state, conflicts, and linking."""
+
+    include_in_schema = False
+    path = "/calendars/linked"
+    guards = [role_required(Membership.Role.owner_staff)]
+
+    async def _page(self, request: Request, uow: Uow, status_code: int = 200, **extra) -> Response:
+        return render(request, "calendars/linked.html", {
+            "calendars": await linking.linked(uow), "targets": await linking.targets(uow),
+            "sync_minutes": uow.settings.calendar_sync_minutes, "form": {}, "fields": {}, **extra},
+            status_code=status_code)
+
+    @get("/", name="linked_calendars")
+    async def page(self, request: Request, uow: Uow) -> Response:
+        return await self._page(request, uow)
+
+    @post("/", name="link_calendar")
+    async def link(self, request: Request, uow: Uow) -> Response:
+        data = await form_data(request)
+        try:
+            calendar = await linking.link_calendar(
+                uow, data.get("target", ""), data.get("kind", ""), data.get("url", ""), data.get("username", ""),
+                data.get("password", ""), data.get("write_back") == "on", data.get("name", ""))
+        except ValidationFailed as exc:
+            form = {k: v for k, v in data.items() if k != "password"}  # never sent back to the page
+            return await self._page(request, uow, exc.status_code, form=form, fields=exc.fields, error=str(exc))
+        return go(request, "/calendars/linked/", _("%(name)s is linked; its busy time is read in now and every "
+                                                   "%(n)s minutes.", name=calendar.name, n=uow.settings.calendar_sync_minutes))
+
+    @post("/{calendar_id:int}/sync", name="linked_calendar_sync")
+    async def sync(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:
+        await linking.sync_now(uow, calendar_id)
+        return go(request, "/calendars/linked/", _("The calendar is read again in a moment."))
+
+    @post("/{calendar_id:int}/unlink", name="linked_calendar_unlink")
+    async def unlink(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:
+        await linking.unlink(uow, calendar_id)
+        return go(request, "/calendars/linked/", _("The calendar is unlinked; its busy time no longer blocks anything."))

@@ -14,7 +14,7 @@ from accounts.tables import Membership
 from booking import services
 from calendars.tables import CalendarFeed
 from core.i18n import BRUSSELS
-from tests.booking.conftest import at, next_weekday, tuesday, world  # noqa: F401  (fixtures)
+from tests.booking.conftest import at, next_weekday
 from tests.conftest import csrf, login
 
 

@@ -10,8 +10,8 @@ import icalendar
 from booking import services
 from core import mail
 from inventory.tables import Resource
-from tests.booking.conftest import at, tuesday, world  # noqa: F401  (fixtures)
-from tests.core.test_mail import _smtp, smtp_server  # noqa: F401  (fixture)
+from tests.booking.conftest import at
+from tests.core.test_mail import _smtp
 
 
 def _calendar_part(message):

@@ -1,0 +1,162 @@
+"""Owner staff link their existing calendars to a resource or a facility: a published ICS URL or
+a CalDAV calendar (user name and password, the password encrypted), optionally written back.
+The address is tried before it is saved, so the owner hears at once what is wrong."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from accounts.tables import Membership
+from booking import ical
+from booking import services as booking_services
+from booking.tables import Booking
+from calendars import caldav, secrets
+from calendars.fetch import FetchError, display_host, fetch_calendar
+from calendars.sync import CalendarLinked, source_of
+from calendars.tables import CalendarConflict, LinkedCalendar
+from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.i18n import gettext as _
+from core.uow import UnitOfWork
+from inventory.tables import Facility, Resource
+
+Role = Membership.Role
+
+
+@dataclass
+class LinkedView:
+    calendar: LinkedCalendar
+    target: str  # the resource's or facility's name
+    host: str
+    conflicts: list[dict] = field(default_factory=list)
+
+
+def _owners(uow: UnitOfWork) -> list[int]:
+    return sorted(uow.actor.organisation_ids(Role.owner_staff))
+
+
+async def targets(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """What a calendar can be linked to: ("facility:3", "Metaalcampus (hele site)"), ("resource:7", ...)."""
+    owners = _owners(uow)
+    if not owners:
+        return []
+    found = []
+    for f in await Facility.select(Facility.id, Facility.name).where(
+            Facility.owner.is_in(owners) & (Facility.active == True)).order_by(Facility.name):  # noqa: E712
+        found.append((f"facility:{f['id']}", _("%(name)s (every resource)", name=f["name"])))
+        for r in await Resource.select(Resource.id, Resource.name).where(
+                (Resource.facility == f["id"]) & (Resource.status == Resource.Status.active)).order_by(Resource.name):
+            found.append((f"resource:{r['id']}", f"{f['name']} · {r['name']}"))
+    return found
+
+
+def _field(message: str, name: str = "url") -> ValidationFailed:
+    return ValidationFailed(message, {name: message})
+
+
+async def _target(uow: UnitOfWork, target: str) -> tuple[int, int | None, int | None, str]:
+    """(owner, resource, facility, name) of "resource:7" / "facility:3", for the acting staff."""
+    kind, _sep, raw = (target or "").partition(":")
+    if not raw.isdigit() or kind not in ("resource", "facility"):
+        raise _field(_("Choose the resource or the site the calendar blocks."), "target")
+    if kind == "resource":
+        row = await Resource.select(Resource.name, Resource.facility.owner.as_alias("owner")).where(
+            Resource.id == int(raw)).first()
+    else:
+        row = await Facility.select(Facility.name, Facility.owner).where(Facility.id == int(raw)).first()
+    if row is None:
+        raise _field(_("Choose the resource or the site the calendar blocks."), "target")
+    if row["owner"] not in _owners(uow):
+        raise NotAllowed(_("Only the staff of its owner link calendars to it."))
+    return row["owner"], int(raw) if kind == "resource" else None, int(raw) if kind == "facility" else None, row["name"]
+
+
+async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, username: str = "", password: str = "",
+                        write_back: bool = False, name: str = "") -> LinkedCalendar:
+    from calendars.ics_import import CalendarError, busy_spans
+
+    settings = uow.settings
+    owner, resource_id, facility_id, target_name = await _target(uow, target)
+    url, username = (url or "").strip(), (username or "").strip()
+    if kind not in LinkedCalendar.Kind._value2member_map_:
+        raise _field(_("Choose a published calendar (ICS) or a CalDAV calendar."), "kind")
+    if not url or len(url) > 2000:
+        raise _field(_("Paste the address of the calendar."))
+    if write_back and kind != LinkedCalendar.Kind.caldav:
+        raise _field(_("Only a CalDAV calendar can receive the bookings."), "write_back")
+    auth = (username, password) if username else None
+    moment = uow.now()
+    try:  # try the address before saving it: the owner hears at once what is wrong
+        if kind == LinkedCalendar.Kind.caldav:
+            checked = await caldav.check_calendar(url, auth, allow_private=settings.calendar_allow_private)
+            if not checked.get("is_calendar"):
+                raise _field(_("The address at %(host)s is not a CalDAV calendar.", host=display_host(url)))
+            if write_back and checked.get("writable") is False:
+                raise _field(_("This account may only read the calendar; give it write access or leave write-back off."),
+                             "write_back")
+            name = name or checked.get("displayname") or ""
+        else:
+            fetched = await fetch_calendar(url, auth=auth, allow_private=settings.calendar_allow_private,
+                                           max_bytes=settings.calendar_max_bytes)
+            await asyncio.to_thread(busy_spans, fetched.body, moment, moment + timedelta(days=30),
+                                    ignore_uid_prefix=ical.UID_PREFIX, max_bytes=settings.calendar_max_bytes)
+    except (FetchError, CalendarError) as exc:
+        raise _field(str(exc)) from None
+    async with uow.transaction():
+        calendar = LinkedCalendar(
+            owner=owner, resource=resource_id, facility=facility_id, kind=kind, name=(name or target_name)[:200],
+            url=url, username=username[:200], password_encrypted=secrets.encrypt(settings.secret_key, password or ""),
+            write_back=bool(write_back), created_by=uow.actor.user.id, created_at=moment, next_sync_at=moment)
+        await calendar.save()
+        uow.record(CalendarLinked(calendar.id))
+    return calendar
+
+
+async def _own(uow: UnitOfWork, calendar_id: int) -> LinkedCalendar:
+    calendar = await LinkedCalendar.objects().where(LinkedCalendar.id == calendar_id).first()
+    if calendar is None or calendar.owner not in _owners(uow):
+        raise NotFound(_("This linked calendar does not exist."))
+    return calendar
+
+
+async def unlink(uow: UnitOfWork, calendar_id: int) -> None:
+    """The calendar stops blocking time at once (its busy blocks go with it)."""
+    async with uow.transaction():
+        calendar = await _own(uow, calendar_id)
+        await booking_services.replace_busy_blocks(uow, source_of(calendar.id), [], [])
+        await LinkedCalendar.delete().where(LinkedCalendar.id == calendar.id)
+
+
+async def sync_now(uow: UnitOfWork, calendar_id: int) -> None:
+    async with uow.transaction():
+        calendar = await _own(uow, calendar_id)
+        await LinkedCalendar.update({LinkedCalendar.next_sync_at: uow.now()}).where(LinkedCalendar.id == calendar.id)
+        uow.record(CalendarLinked(calendar.id))
+
+
+async def linked(uow: UnitOfWork) -> list[LinkedView]:
+    owners = _owners(uow)
+    if not owners:
+        return []
+    calendars = await LinkedCalendar.objects().where(LinkedCalendar.owner.is_in(owners)).order_by(LinkedCalendar.id)
+    names = {}
+    for c in calendars:
+        if c.resource:
+            row = await Resource.select(Resource.name).where(Resource.id == c.resource).first()
+        else:
+            row = await Facility.select(Facility.name).where(Facility.id == c.facility).first()
+        names[c.id] = row["name"] if row else ""
+    conflicts = await CalendarConflict.select(
+        CalendarConflict.calendar, CalendarConflict.start, CalendarConflict.end, CalendarConflict.summary,
+        CalendarConflict.booking, CalendarConflict.booking.start.as_alias("booking_start"),
+        CalendarConflict.booking.end.as_alias("booking_end"), CalendarConflict.booking.school.name.as_alias("school"),
+        CalendarConflict.booking.resource.name.as_alias("resource"),
+    ).where(CalendarConflict.calendar.is_in([c.id for c in calendars] or [0])
+            & CalendarConflict.booking.status.is_in([Booking.Status.requested, Booking.Status.approved,
+                                                     Booking.Status.confirmed])).order_by(CalendarConflict.start)
+    views = []
+    for c in calendars:
+        views.append(LinkedView(c, names[c.id], display_host(c.url),
+                                [x for x in conflicts if x["calendar"] == c.id]))
+    return views
