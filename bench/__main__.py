@@ -10,8 +10,11 @@ set WERKBANK_DATABASE_URL to run them on PostgreSQL.
 - booking (`python -m bench booking`, see bench/booking.py): statements per booking, create
   latency against a raw guarded insert, and a week's availability, on SQLite and PostgreSQL.
 
+- calendars (`python -m bench calendars`, see bench/calendars.py): a resource's feed with 2,000
+  bookings against bare icalendar, and its 304 path against a bare Litestar endpoint.
+
 `python -m bench` runs all of them, `python -m bench demo` the first two, `python -m bench booking`
-the last."""
+and `python -m bench calendars` one each."""
 
 from __future__ import annotations
 
@@ -127,7 +130,7 @@ async def bench_search(wb, engine, rounds: int, scale: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking", "calendars"])
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (demo: 300, booking: 200)")
     parser.add_argument("--scale", type=int, default=10, help="demo data scale")
     parser.add_argument("--count", type=int, default=20, help="booking: bookings whose statements are counted")
@@ -157,6 +160,10 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown engine(s): {', '.join(sorted(unknown))}")
         booking.main(rounds=args.rounds or 200, count=args.count, engines=engines, verbose=args.verbose)
+    if args.which in ("all", "calendars"):
+        from bench import calendars
+
+        calendars.main(rounds=args.rounds or 200)
     if failed:
         raise SystemExit(1)
 
