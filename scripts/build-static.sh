@@ -14,4 +14,9 @@ mkdir -p "$out/leaflet"
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$out/leaflet/"
 cp -r node_modules/leaflet/dist/images "$out/leaflet/"
 cp node_modules/leaflet/LICENSE "$out/leaflet/" 2>/dev/null || true
+# axe-core (a devDependency) checks accessibility in the browser tests (tests/e2e/test_every_page.py).
+if [ -d node_modules/axe-core ]; then
+  mkdir -p "$out/axe-core"
+  cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE "$out/axe-core/"
+fi
 touch "$out/.built"

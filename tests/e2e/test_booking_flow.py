@@ -25,7 +25,7 @@ async def test_a_teacher_requests_and_the_owner_approves_in_place(live_server, b
     # A Wednesday seven weeks ahead: past the demo's bookings, within the rules.
     day = datetime.now(BRUSSELS).date() + timedelta(weeks=7)
     day += timedelta(days=(2 - day.weekday()) % 7)
-    await teacher.get_by_label("Dag").fill(day.isoformat())
+    await teacher.get_by_label("Dag", exact=True).fill(day.isoformat())
     await teacher.get_by_label("Van", exact=True).fill("13:00")
     await teacher.get_by_label("Tot", exact=True).fill("15:00")
     await teacher.get_by_label("Leerlingen").fill("8")
