@@ -14,6 +14,7 @@ from booking import services as booking_services
 from booking.tables import Booking
 from calendars import caldav, secrets
 from calendars.fetch import FetchError, display_host, fetch_calendar
+from calendars.ics_import import CalendarError, busy_spans
 from calendars.sync import CalendarLinked, source_of
 from calendars.tables import CalendarConflict, LinkedCalendar
 from core.errors import NotAllowed, NotFound, ValidationFailed
@@ -74,8 +75,6 @@ async def _target(uow: UnitOfWork, target: str) -> tuple[int, int | None, int | 
 
 async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, username: str = "", password: str = "",
                         write_back: bool = False, name: str = "") -> LinkedCalendar:
-    from calendars.ics_import import CalendarError, busy_spans
-
     settings = uow.settings
     owner, resource_id, facility_id, target_name = await _target(uow, target)
     url, username = (url or "").strip(), (username or "").strip()

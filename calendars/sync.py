@@ -24,6 +24,7 @@ from booking import services as booking_services
 from booking.tables import HOLDING_STATUSES, Booking
 from calendars import caldav, secrets
 from calendars.fetch import FetchError, fetch_calendar
+from calendars.ics_import import CalendarError, busy_spans
 from calendars.tables import CalendarConflict, LinkedCalendar, WrittenEvent
 from core.i18n import gettext as _
 from core.uow import Event, UnitOfWork
@@ -70,8 +71,6 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
 
 async def sync_one(uow: UnitOfWork, calendar_id: int) -> bool:
     """Fetch and import one calendar. True when it synced (or had not changed)."""
-    from calendars.ics_import import CalendarError, busy_spans
-
     settings, moment = uow.settings, uow.now()
     calendar = await LinkedCalendar.objects().where(
         (LinkedCalendar.id == calendar_id) & (LinkedCalendar.active == True)).first()  # noqa: E712

@@ -1,0 +1,187 @@
+"""Owners' calendars against a real Radicale server: linked over CalDAV and over its plain ICS
+address, events added, moved and deleted there make availability follow after a sync; a calendar
+that fails keeps its last good busy time; overlaps with bookings are listed, never deleted; with
+write-back, bookings made, moved and cancelled in Werkbank appear, move and vanish in Radicale and
+are not read back as busy time."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import icalendar
+import pytest
+
+from booking import services
+from booking.tables import BusyBlock
+from calendars import linking, secrets, sync
+from calendars.tables import CalendarConflict, LinkedCalendar, WrittenEvent
+from core.errors import ValidationFailed
+from tests.booking.conftest import at
+from tests.conftest import login
+
+
+@pytest.fixture
+def settings(settings):
+    """Radicale listens on loopback: a test, like a local calendar server, allows private addresses."""
+    return settings.with_(calendar_allow_private=True, calendar_sync_minutes=15)
+
+
+def _event(uid: str, start: datetime, end: datetime, summary: str = "Onderhoud", **extra) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//Radicale//NL", "BEGIN:VEVENT", f"UID:{uid}",
+             f"DTSTAMP:{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}",
+             f"DTSTART:{start.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}",
+             f"DTEND:{end.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}", f"SUMMARY:{summary}",
+             *[f"{k.upper()}:{v}" for k, v in extra.items()], "END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines).encode()
+
+
+def _put(radicale, calendar_url: str, uid: str, body: bytes) -> None:
+    response = radicale.client.put(f"{calendar_url}{uid}.ics", auth=radicale.auth, content=body,
+                                   headers={"Content-Type": "text/calendar; charset=utf-8"})
+    assert response.status_code in (201, 204), response.text
+
+
+def _delete(radicale, calendar_url: str, uid: str) -> None:
+    assert radicale.client.delete(f"{calendar_url}{uid}.ics", auth=radicale.auth).status_code in (200, 204)
+
+
+async def _sync_all(uow_for) -> None:
+    await LinkedCalendar.update({LinkedCalendar.next_sync_at: None}, force=True)
+    await sync.sync_due_job(uow_for(), 10)
+
+
+async def _bookable(world, tuesday, hh: int, mm: int = 0) -> bool:
+    from core.errors import ValidationFailed as Refused
+
+    try:
+        async with world["stranger"].transaction():
+            await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, hh, mm),
+                                           at(tuesday, hh + 1, mm), 5)
+            raise _Rollback
+    except _Rollback:
+        return True
+    except (Refused, services.BookingConflict):
+        return False
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.mark.parametrize("kind", ["caldav", "ics"])
+async def test_a_linked_calendar_blocks_time_and_availability_follows_its_changes(world, tuesday, uow_for, radicale,
+                                                                                    radicale_calendar, kind):
+    uid = f"onderhoud-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, 13), at(tuesday, 14)))
+    calendar = await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", kind, radicale_calendar,
+                                           radicale.user, radicale.password)
+    assert calendar.password_encrypted and radicale.password not in calendar.password_encrypted
+    await _sync_all(uow_for)
+    assert not await _bookable(world, tuesday, 13)
+    assert await _bookable(world, tuesday, 10)
+    # moved in Radicale: the old time comes free, the new one is taken
+    _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, 15), at(tuesday, 16)))
+    await _sync_all(uow_for)
+    assert await _bookable(world, tuesday, 13) and not await _bookable(world, tuesday, 15)
+    # transparent and cancelled events are free time
+    free_uid = f"vrij-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, free_uid, _event(free_uid, at(tuesday, 10), at(tuesday, 11), transp="TRANSPARENT"))
+    await _sync_all(uow_for)
+    assert await _bookable(world, tuesday, 10)
+    # deleted in Radicale
+    _delete(radicale, radicale_calendar, uid)
+    await _sync_all(uow_for)
+    assert await _bookable(world, tuesday, 15)
+    state = await LinkedCalendar.objects().first()
+    assert state.last_error == "" and state.last_success_at is not None and state.failures == 0
+
+
+async def test_a_failing_calendar_keeps_its_last_good_busy_time_and_tells_the_owner(client, world, tuesday, uow_for,
+                                                                                      radicale, radicale_calendar, wb):
+    uid = f"les-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, 13), at(tuesday, 14)))
+    await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", radicale_calendar,
+                                radicale.user, radicale.password)
+    await _sync_all(uow_for)
+    blocks = await BusyBlock.count()
+    assert blocks == 1
+    await LinkedCalendar.update({LinkedCalendar.password_encrypted: secrets.encrypt(wb.settings.secret_key, "fout")},
+                                force=True)
+    await _sync_all(uow_for)
+    state = await LinkedCalendar.objects().first()
+    assert state.failures == 1 and "gebruikersnaam of het wachtwoord" in state.last_error
+    assert "fout" not in state.last_error and radicale.password not in state.last_error
+    assert await BusyBlock.count() == blocks and not await _bookable(world, tuesday, 13)
+    assert state.next_sync_at > datetime.now(timezone.utc) + timedelta(minutes=10)
+    await login(client, "staff@metaal.be")
+    page = await client.get("/calendars/linked/")
+    assert "Kon niet gelezen worden" in page.text and "blijft meetellen" in page.text
+    assert "fout" not in page.text and radicale.password not in page.text
+
+
+async def test_linking_a_wrong_address_or_password_says_why_and_saves_nothing(world, radicale, radicale_calendar):
+    with pytest.raises(ValidationFailed, match="gebruikersnaam of het wachtwoord"):
+        await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", radicale_calendar,
+                                    radicale.user, "niet-het-wachtwoord")
+    with pytest.raises(ValidationFailed):
+        await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "ics",
+                                    f"{radicale.base_url}bestaat-niet/", radicale.user, radicale.password)
+    with pytest.raises(ValidationFailed, match="lokaal of privénetwerk"):
+        await _private(world)  # the cloud metadata address, with the production setting
+    assert await LinkedCalendar.count() == 0
+
+
+async def _private(world):
+    from core.registry import Werkbank
+
+    app = world["staff"].app
+    strict = Werkbank(app.settings.with_(calendar_allow_private=False), app.engine, app.clock)
+    strict.templates, strict.mail_contexts, strict.hooks = app.templates, app.mail_contexts, app.hooks
+    await linking.link_calendar(strict.unit_of_work(world["staff"].actor), f"resource:{world['resource'].id}", "ics",
+                                "http://169.254.169.254/latest/meta-data/")
+
+
+async def test_an_event_over_a_booking_is_listed_as_a_conflict_and_nothing_is_cancelled(client, world, tuesday, uow_for,
+                                                                                         radicale, radicale_calendar):
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", radicale_calendar,
+                                radicale.user, radicale.password)
+    uid = f"audit-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, 10), at(tuesday, 12), summary="Audit"))
+    await _sync_all(uow_for)
+    [conflict] = await CalendarConflict.objects()
+    assert conflict.booking == booking.id and conflict.uid == uid
+    assert (await services.view(world["staff"], booking.id)).booking.status == "requested"
+    await login(client, "staff@metaal.be")
+    page = await client.get("/calendars/linked/")
+    assert "1 reservatie overlapt je agenda" in page.text and f'href="/bookings/{booking.id}"' in page.text
+
+
+async def test_write_back_creates_moves_and_removes_events_and_never_reads_them_back(world, tuesday, uow_for, radicale,
+                                                                                     radicale_calendar):
+    await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", radicale_calendar,
+                                radicale.user, radicale.password, write_back=True)
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    assert await sync.write_back_job(uow_for(), 50) == 1
+    uid = f"werkbank-booking-{booking.id}@testserver.local"
+    stored = radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth)
+    assert stored.status_code == 200
+    event = icalendar.Calendar.from_ical(stored.content).walk("VEVENT")[0]
+    assert event.decoded("DTSTART") == at(tuesday, 9)
+    assert "SCHEDULE-AGENT=CLIENT" in stored.text.replace("\r\n ", "")
+    await _sync_all(uow_for)
+    assert (await LinkedCalendar.objects().first()).busy_count == 0  # our own event is not busy time
+    assert await _bookable(world, tuesday, 13)
+
+    await services.reschedule(world["teacher"], booking.id, at(tuesday, 13), at(tuesday, 15))
+    assert await sync.write_back_job(uow_for(), 50) == 1
+    moved = icalendar.Calendar.from_ical(
+        radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth).content).walk("VEVENT")[0]
+    assert moved.decoded("DTSTART") == at(tuesday, 13)
+    assert await sync.write_back_job(uow_for(), 50) == 0  # nothing changed since
+
+    await services.cancel(world["teacher"], booking.id)
+    assert await sync.write_back_job(uow_for(), 50) == 1
+    assert radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth).status_code == 404
+    assert await WrittenEvent.count() == 0
