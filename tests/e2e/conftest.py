@@ -29,18 +29,20 @@ def chromium_path() -> str | None:
 
 @pytest.fixture
 def live_server(db, tmp_path):
+    port = free_port()
     env = {
         **os.environ,
         "WERKBANK_DATABASE_URL": db.url,
         "WERKBANK_DATA_DIR": str(tmp_path),
         "WERKBANK_ENV": "development",
         "WERKBANK_IN_PROCESS_WORKER": "0",
+        "WERKBANK_CALENDAR_ALLOW_PRIVATE": "1",  # the tests' Radicale listens on loopback
+        "WERKBANK_BASE_URL": f"http://127.0.0.1:{port}",  # links in mails and feed addresses
     }
     werkbank = str(Path(sys.executable).parent / "werkbank")
     loaded = subprocess.run([werkbank, "demo"], env=env, capture_output=True, cwd=ROOT, text=True)
     if loaded.returncode != 0:
         raise RuntimeError(f"werkbank demo failed ({loaded.returncode}):\n{loaded.stdout}\n{loaded.stderr}")
-    port = free_port()
     log = open(tmp_path / "server.log", "w")
     process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -90,3 +92,6 @@ async def page(browser):
 def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+from tests.calendars.conftest import radicale  # noqa: E402, F401  (a real CalDAV server for calendar journeys)
