@@ -369,6 +369,8 @@ class BookingController(Controller):
             chosen = date.fromisoformat(day) if day else weekend  # on a Saturday or Sunday: the coming week
         except ValueError:
             chosen = weekend
+        if not date(2000, 1, 10) <= chosen <= date(2199, 12, 20):
+            chosen = weekend
         first = chosen if view == "day" else week_of(chosen.isoformat(), today)
         step = timedelta(days=1 if view == "day" else 7)
         result = await board.board(uow, ids, first, view)

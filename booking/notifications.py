@@ -86,13 +86,13 @@ async def on_confirmed(uow: UnitOfWork, event: events.BookingConfirmed) -> None:
 
 async def on_declined(uow: UnitOfWork, event: events.BookingDeclined) -> None:
     await _send(uow, event, teacher=(_l("Your request was declined"), "booking/mail/declined.txt"),
-                booking_id=event.booking_id)
+                booking_id=event.booking_id, invite="CANCEL")  # a moved booking was in the calendar already
 
 
 async def on_expired(uow: UnitOfWork, event: events.BookingExpired) -> None:
     if not event.waitlist_offer:
         await _send(uow, event, teacher=(_l("Your request expired"), "booking/mail/expired.txt"),
-                    booking_id=event.booking_id)
+                    booking_id=event.booking_id, invite="CANCEL")
 
 
 async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
@@ -105,10 +105,13 @@ async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
 
 
 async def on_rescheduled(uow: UnitOfWork, event: events.BookingRescheduled) -> None:
+    """The owner hears of the new time; the teacher gets it too, with an invitation that moves the
+    event already in their calendar (same UID, higher SEQUENCE; tentative while it waits)."""
     await _send(uow, event, owner=(_l("Booking moved: %(resource)s") if event.status != Booking.Status.requested
                                    else _l("Moved booking to approve: %(resource)s"), "booking/mail/rescheduled_owner.txt"),
+                teacher=(_l("Your booking is moved"), "booking/mail/rescheduled.txt"),
                 booking_id=event.booking_id, previous_start=event.previous_start.isoformat(),
-                previous_end=event.previous_end.isoformat())
+                previous_end=event.previous_end.isoformat(), invite="REQUEST")
 
 
 async def on_waitlist_offer(uow: UnitOfWork, event: events.WaitlistOffered) -> None:
@@ -186,8 +189,15 @@ async def _invitation(uow: UnitOfWork, booking_id: int, data: dict) -> bytes:
     from email.utils import parseaddr
 
     from booking import ical
+    from core.tables import AuditEntry
 
     method = data["invite"]
+    if method == "CANCEL":  # only what was put in the teacher's calendar before is taken out again
+        invited = await AuditEntry.count().where(
+            (AuditEntry.object_type == "booking") & (AuditEntry.object_id == str(booking_id))
+            & AuditEntry.action.is_in(["booking.confirmed", "booking.approved", "booking.rescheduled"]))
+        if not invited:
+            return b""
     rows = await Booking.select(*ical.EVENT_COLUMNS).where(Booking.id == booking_id)
     item = ical.event_data(dict(rows[0]))
     if method == "CANCEL":

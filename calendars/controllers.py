@@ -141,6 +141,7 @@ class LinkedCalendarsController(Controller):
                 data.get("password", ""), data.get("write_back") == "on", data.get("name", ""))
         except ValidationFailed as exc:
             form = {k: v for k, v in data.items() if k != "password"}  # never sent back to the page
+            form["url"] = _without_userinfo(form.get("url", ""))
             return await self._page(request, uow, exc.status_code, form=form, fields=exc.fields, error=str(exc))
         return go(request, "/calendars/linked/", _("%(name)s is linked; its busy time is read in now and every "
                                                    "%(n)s minutes.", name=calendar.name, n=uow.settings.calendar_sync_minutes))
@@ -154,3 +155,16 @@ class LinkedCalendarsController(Controller):
     async def unlink(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:
         await linking.unlink(uow, calendar_id)
         return go(request, "/calendars/linked/", _("The calendar is unlinked; its busy time no longer blocks anything."))
+
+
+def _without_userinfo(url: str) -> str:
+    """An address as typed, without a user name and password in it (those are never echoed)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    except ValueError:
+        return ""
+    return url

@@ -13,7 +13,7 @@ from booking import ical
 from booking import services as booking_services
 from booking.tables import Booking
 from calendars import caldav, secrets
-from calendars.fetch import FetchError, display_host, fetch_calendar
+from calendars.fetch import FetchError, display_host, fetch_calendar, prepare_url
 from calendars.ics_import import CalendarError, busy_spans
 from calendars.sync import CalendarLinked, source_of
 from calendars.tables import CalendarConflict, LinkedCalendar
@@ -84,6 +84,13 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
         raise _field(_("Paste the address of the calendar."))
     if write_back and kind != LinkedCalendar.Kind.caldav:
         raise _field(_("Only a CalDAV calendar can receive the bookings."), "write_back")
+    try:  # user:password@ in the address goes to the encrypted fields, never into the stored URL
+        clean, url_auth = prepare_url(url, allow_private=True)
+    except FetchError as exc:
+        raise _field(str(exc)) from None
+    url = str(clean)
+    if url_auth and not username:
+        username, password = url_auth
     auth = (username, password) if username else None
     moment = uow.now()
     try:  # try the address before saving it: the owner hears at once what is wrong

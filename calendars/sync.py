@@ -138,14 +138,22 @@ async def sync_due_job(uow: UnitOfWork, batch: int) -> int:
         (LinkedCalendar.active == True)  # noqa: E712
         & (LinkedCalendar.next_sync_at.is_null() | (LinkedCalendar.next_sync_at <= uow.now()))
     ).order_by(LinkedCalendar.next_sync_at).limit(batch)
+    interval = timedelta(minutes=uow.settings.calendar_sync_minutes)
     for row in due:
-        await sync_one(uow, row["id"])
+        try:
+            await sync_one(uow, row["id"])
+        except Exception:  # a bug or a database error with one calendar must not starve the others
+            log.exception("calendar %s could not be synchronised", row["id"])
+            calendar = await LinkedCalendar.objects().where(LinkedCalendar.id == row["id"]).first()
+            if calendar is not None:
+                await _failed(uow, calendar, _("The calendar could not be read."), interval)
     return len(due)
 
 
 # --- write-back ----------------------------------------------------------------------------------
 
 WRITE_BACK_WINDOW = timedelta(days=1)  # bookings that ended longer ago are left as they are
+GONE_STATUSES = [Booking.Status.cancelled, Booking.Status.declined, Booking.Status.expired]
 
 
 async def write_back_job(uow: UnitOfWork, batch: int) -> int:
@@ -168,7 +176,10 @@ async def write_back_job(uow: UnitOfWork, batch: int) -> int:
             & (Booking.end > moment - WRITE_BACK_WINDOW))
         wanted = {row["id"]: row["sequence"] for row in holding}
         to_put = [i for i, seq in wanted.items() if i not in written or written[i].sequence != seq]
-        to_delete = [w for i, w in written.items() if i not in wanted]
+        # Removed only when the booking let go of its time; done and past bookings stay as history.
+        gone = {row["id"] for row in await Booking.select(Booking.id).where(
+            Booking.id.is_in(list(written) or [0]) & Booking.status.is_in(GONE_STATUSES))}
+        to_delete = [w for i, w in written.items() if i in gone]
         try:
             auth = auth_of(uow, calendar)
             for booking_id in to_put[:batch - done]:
@@ -179,8 +190,14 @@ async def write_back_job(uow: UnitOfWork, batch: int) -> int:
                 async with uow.transaction():
                     await WrittenEvent.delete().where(WrittenEvent.id == item.id)
                 done += 1
-        except FetchError as exc:
-            await _failed(uow, calendar, str(exc), timedelta(minutes=settings.calendar_sync_minutes))
+            if calendar.write_error:
+                async with uow.transaction():
+                    await LinkedCalendar.update({LinkedCalendar.write_error: ""}).where(LinkedCalendar.id == calendar.id)
+        except FetchError as exc:  # kept apart from reading: a calendar we may not write still blocks time
+            log.info("write-back to calendar %s failed: %s", calendar.id, exc.detail or exc)
+            async with uow.transaction():
+                await LinkedCalendar.update({LinkedCalendar.write_error: str(exc)[:2000]}).where(
+                    LinkedCalendar.id == calendar.id)
     return done
 
 

@@ -66,6 +66,7 @@ class LinkedCalendar(Table, tablename="linked_calendar"):
     last_success_at = Timestamptz(null=True, default=None)
     next_sync_at = Timestamptz(null=True, default=None, index=True)
     last_error = Text(default="")
+    write_error = Text(default="")  # the last failed write-back (reading is judged apart)
     failures = Integer(default=0)
     busy_count = Integer(default=0)
     created_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)

@@ -70,3 +70,13 @@ async def test_the_search_results_as_a_board(client, world, tuesday):
     assert empty.status_code == 200
     missing = await client.get("/planning/facilities/999999")
     assert missing.status_code == 404
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_not_errors(client, world):
+    await login(client, "sofie@vti.be")
+    for query in ("date=0001-01-01", "date=9999-12-31", "date=0001-01-01&view=day", "date=9999-12-31&view=day"):
+        page = await client.get(f"/planning/facilities/{world['facility'].id}?{query}")
+        assert page.status_code == 200, query
+    for query in ("week=0001-01-01", "week=9999-12-31", "slot=0001-01-01T00:00", "slot=9999-12-31T23:30"):
+        page = await client.get(f"/resources/{world['resource'].id}?{query}")
+        assert page.status_code == 200, query

@@ -30,7 +30,7 @@ CONTEXT = dict(
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 @pytest.mark.parametrize("name", ["requested", "approved", "declined", "expired", "cancelled", "cancelled_owner",
-                                  "reminder", "waitlist_offer", "rescheduled_owner"])
+                                  "reminder", "waitlist_offer", "rescheduled_owner", "rescheduled"])
 def test_booking_mails_match_their_snapshots(name, language):
     with use_language(language):
         text = render(f"booking/mail/{name}.txt", booking=BOOKING, **CONTEXT)

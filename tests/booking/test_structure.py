@@ -144,7 +144,8 @@ async def test_a_series_sends_one_mail_not_one_per_date_and_so_does_its_cancella
 async def test_a_commit_wakes_only_the_jobs_its_events_concern(world, tuesday, wb):
     wb.jobs._woken.clear()
     await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
-    assert wb.jobs._woken == {"outbox"}  # a mail was queued; no expiry or reminder scan
+    # a mail was queued, and owners' calendars may take the booking; no expiry or reminder scan
+    assert wb.jobs._woken == {"outbox", "calendars.write_back"}
 
 
 async def test_approved_waits_for_payment_where_a_payment_domain_says_so(world, tuesday, wb):
@@ -207,7 +208,8 @@ async def test_a_job_runs_in_one_process_at_a_time_and_records_its_run(world, tu
     state = await JobState.objects().where(JobState.name == "booking.expiry").first()
     assert state.runs == 1 and state.locked_until is None and state.next_run_at > state.last_finished_at
     overview = {row["name"]: row for row in await wb.jobs.overview()}
-    assert set(overview) == {"outbox", "accounts.password_resets", "booking.expiry", "booking.reminders", "inventory.imports"}
+    assert set(overview) == {"outbox", "accounts.password_resets", "booking.expiry", "booking.reminders", "inventory.imports",
+                             "calendars.sync", "calendars.write_back"}
     assert overview["booking.expiry"]["last_error"] == ""
 
 

@@ -48,3 +48,34 @@ async def test_a_confirmation_invites_and_a_cancellation_removes_the_same_event(
     [gone] = cal.walk("VEVENT")
     assert str(gone["UID"]) == str(event["UID"]) and int(gone["SEQUENCE"]) > int(event["SEQUENCE"])
     assert str(gone["STATUS"]) == "CANCELLED"
+
+
+async def test_a_moved_booking_moves_the_teachers_event_and_a_decline_then_removes_it(wb, world, tuesday, smtp_server):
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    await services.approve(world["staff"], booking.id)
+    await services.reschedule(world["teacher"], booking.id, at(tuesday, 13), at(tuesday, 15))
+    outbox = _smtp(wb, smtp_server.url)
+    await mail.render_pending(outbox)
+    await mail.send_pending(outbox)
+    moved = [m for rcpt, m in smtp_server.messages if rcpt == ["sofie@vti.be"]][-1]
+    assert moved["Subject"] == "Je reservatie is verplaatst"
+    part, cal = _calendar_part(moved)
+    [event] = cal.walk("VEVENT")
+    assert part.get_param("method") == "REQUEST" and event.decoded("DTSTART") == at(tuesday, 13)
+    assert str(event["STATUS"]) == "TENTATIVE"  # back with the owner
+    await services.decline(world["staff"], booking.id, "Machine in onderhoud")
+    await mail.render_pending(outbox)
+    await mail.send_pending(outbox)
+    declined = [m for rcpt, m in smtp_server.messages if rcpt == ["sofie@vti.be"]][-1]
+    part, cal = _calendar_part(declined)
+    assert part.get_param("method") == "CANCEL"
+
+
+async def test_a_request_that_was_never_confirmed_is_declined_without_a_calendar_part(wb, world, tuesday, smtp_server):
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    await services.decline(world["staff"], booking.id, "Volzet")
+    outbox = _smtp(wb, smtp_server.url)
+    await mail.render_pending(outbox)
+    await mail.send_pending(outbox)
+    [declined] = [m for rcpt, m in smtp_server.messages if rcpt == ["sofie@vti.be"]]
+    assert not [p for p in declined.walk() if p.get_content_type() == "text/calendar"]

@@ -185,3 +185,20 @@ async def test_write_back_creates_moves_and_removes_events_and_never_reads_them_
     assert await sync.write_back_job(uow_for(), 50) == 1
     assert radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth).status_code == 404
     assert await WrittenEvent.count() == 0
+
+
+async def test_done_bookings_stay_in_the_owners_calendar_and_a_password_in_the_address_is_encrypted(
+        world, tuesday, uow_for, radicale, radicale_calendar):
+    from booking.tables import Booking
+
+    with_password = radicale_calendar.replace("http://", f"http://{radicale.user}:{radicale.password}@")
+    calendar = await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", with_password,
+                                           write_back=True)
+    assert calendar.url == radicale_calendar and radicale.password not in calendar.url
+    assert calendar.username == radicale.user and calendar.password_encrypted
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    assert await sync.write_back_job(uow_for(), 50) == 1
+    await Booking.update({Booking.status: "completed", Booking.pupils_attended: 8}).where(Booking.id == booking.id)
+    assert await sync.write_back_job(uow_for(), 50) == 0  # history stays in the owner's calendar
+    uid = f"werkbank-booking-{booking.id}@testserver.local"
+    assert radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth).status_code == 200

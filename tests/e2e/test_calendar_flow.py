@@ -10,7 +10,9 @@ import pytest
 
 from tests.e2e.conftest import screenshot_path
 
-pytestmark = pytest.mark.e2e
+# Journeys through the pages: the same HTML on either engine (the page and service tests hold the
+# engines together), so they run on SQLite only to keep the suite fast.
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database", ["sqlite"], indirect=True)]
 
 
 async def _login(page, base, email):
