@@ -31,9 +31,12 @@ def week_of(param: str | None, today: date) -> date:
     """The Monday of the week a `?week=YYYY-MM-DD` parameter names (this week without one, or
     for one that is not a date)."""
     try:
-        return monday_of(date.fromisoformat(param)) if param else monday_of(today)
+        chosen = date.fromisoformat(param) if param else today
     except ValueError:
-        return monday_of(today)
+        chosen = today
+    if not date(2000, 1, 10) <= chosen <= date(2199, 12, 20):  # far enough for anyone, clear of date's limits
+        chosen = today
+    return monday_of(chosen)
 
 
 class DiscoveryController(Controller):
@@ -93,7 +96,7 @@ def _slot_start(slot: str | None) -> datetime | None:
         moment = datetime.fromisoformat(slot or "")
     except ValueError:
         return None
-    if moment.tzinfo or moment.second or moment.microsecond:
+    if moment.tzinfo or moment.second or moment.microsecond or not 2000 <= moment.year <= 2199:
         return None
     return availability.wall_time(moment.date(), moment.time())
 
