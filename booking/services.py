@@ -196,24 +196,38 @@ async def request_booking(uow: UnitOfWork, resource_id: int, start: datetime, en
     school = school_of(actor, school_id)
     purpose = _purpose(purpose)
     moment = uow.now()
-    resource = None
-    try:
+    taking = _Taking(start, end, moment)
+    async with taking:
         async with uow.transaction():
             resource, owner_id = await bookable(resource_id)
+            taking.resource = resource
             times = await rules.load_times(resource, start, end, now=moment)
             await rules.check_rules(resource, times, start, end, group_size, actor.user.id, at=moment)
             booking = await book_checked(uow, resource, owner_id, times, start, end, group_size, study_programme,
                                          purpose, school)
-    except BookingConflict as exc:
-        if resource is None:
-            raise
-        raise BookingConflict(str(exc), await rules.alternatives(resource, start, end, at=moment)) from None
-    except Exception as exc:
-        if not _is_exclusion_violation(exc) or resource is None:
-            raise
-        # PostgreSQL's last guard caught a race that the check inside the transaction missed
-        raise BookingConflict(str(_conflict()), await rules.alternatives(resource, start, end, at=moment)) from None
     return booking
+
+
+class _Taking:
+    """Around a transaction that takes [start, end) of a resource: a conflict found inside it, or
+    PostgreSQL's exclusion constraint catching a race the check missed, comes out (after the
+    rollback) as a BookingConflict with the nearest free alternatives. Set `resource` once known."""
+
+    def __init__(self, start: datetime, end: datetime, moment: datetime) -> None:
+        self.start, self.end, self.moment = start, end, moment
+        self.resource: Resource | None = None
+
+    async def __aenter__(self) -> _Taking:
+        return self
+
+    async def __aexit__(self, exc_type, exc, traceback) -> bool:
+        if exc is None or self.resource is None:
+            return False
+        if not isinstance(exc, BookingConflict) and not _is_exclusion_violation(exc):
+            return False
+        message = str(exc) if isinstance(exc, BookingConflict) else str(_conflict())
+        raise BookingConflict(message, await rules.alternatives(self.resource, self.start, self.end,
+                                                                at=self.moment)) from None
 
 
 async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times: rules.ResourceTimes,
@@ -374,11 +388,12 @@ async def reschedule(uow: UnitOfWork, booking_id: int, start: datetime, end: dat
     confirmed. Raises ValidationFailed (422), BookingConflict (409, with free times nearby),
     NotAllowed or Conflict (it changed, or can no longer move)."""
     actor, moment = uow.actor, uow.now()
-    resource = None
-    try:
+    taking = _Taking(start, end, moment)
+    async with taking:
         async with uow.transaction():
             current = await view(uow, booking_id)
             b, resource = current.booking, current.resource
+            taking.resource = resource
             if not can_reschedule(actor, b, moment):
                 if b.status not in HOLDING_STATUSES or b.start <= moment:
                     raise Conflict(_("This booking is %(status)s; it can no longer move.",
@@ -419,14 +434,6 @@ async def reschedule(uow: UnitOfWork, booking_id: int, start: datetime, end: dat
             uow.record(_event(events.BookingRescheduled, b, current.owner_id, status=status,
                               previous_start=b.start, previous_end=b.end))
             moved = await Booking.objects().where(Booking.id == b.id).first()
-    except BookingConflict as exc:
-        if resource is None:
-            raise
-        raise BookingConflict(str(exc), await rules.alternatives(resource, start, end, at=moment)) from None
-    except Exception as exc:
-        if not _is_exclusion_violation(exc) or resource is None:
-            raise
-        raise BookingConflict(str(_conflict()), await rules.alternatives(resource, start, end, at=moment)) from None
     return moved
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,43 +28,51 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture
-def live_server(db, tmp_path):
+@contextmanager
+def demo_server(database_url: str, data_dir: Path):
+    """`werkbank demo` into the database, then `werkbank serve` (no worker) on a free port of
+    127.0.0.1 until it answers; yields its URL and stops it afterwards."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "WERKBANK_DATABASE_URL": db.url,
-        "WERKBANK_DATA_DIR": str(tmp_path),
+        "WERKBANK_DATABASE_URL": database_url,
+        "WERKBANK_DATA_DIR": str(data_dir),
         "WERKBANK_ENV": "development",
         "WERKBANK_IN_PROCESS_WORKER": "0",
         "WERKBANK_CALENDAR_ALLOW_PRIVATE": "1",  # the tests' Radicale listens on loopback
-        "WERKBANK_BASE_URL": f"http://127.0.0.1:{port}",  # links in mails and feed addresses
+        "WERKBANK_BASE_URL": url,  # links in mails and feed addresses
     }
     werkbank = str(Path(sys.executable).parent / "werkbank")
     loaded = subprocess.run([werkbank, "demo"], env=env, capture_output=True, cwd=ROOT, text=True)
     if loaded.returncode != 0:
         raise RuntimeError(f"werkbank demo failed ({loaded.returncode}):\n{loaded.stdout}\n{loaded.stderr}")
-    log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+    log_path = data_dir / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"werkbank serve did not start: {log_path.read_text()}")
+            time.sleep(0.2)
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"werkbank serve did not start: {(tmp_path / 'server.log').read_text()}")
-        time.sleep(0.2)
-    try:
+            yield url
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+@pytest.fixture
+def live_server(db, tmp_path):
+    with demo_server(db.url, tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 @pytest.fixture

@@ -20,11 +20,7 @@ on the phone, menu closed and open, go to test-artifacts/."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -33,8 +29,7 @@ import httpx
 import pytest
 
 from tests.conftest import truncate_all
-from tests.e2e.conftest import CHROMIUM_FLAGS, ROOT, chromium_path, screenshot_path
-from tests.postgres import free_port
+from tests.e2e.conftest import CHROMIUM_FLAGS, chromium_path, demo_server, screenshot_path
 
 pytestmark = pytest.mark.e2e
 
@@ -74,42 +69,10 @@ async def demo_site(database, tmp_path_factory):
     await truncate_all(database)
     await sync_taxonomy()
     data_dir = tmp_path_factory.mktemp(f"every-page-{database.kind}")
-    env = {
-        **os.environ,
-        "WERKBANK_DATABASE_URL": database.url,
-        "WERKBANK_DATA_DIR": str(data_dir),
-        "WERKBANK_ENV": "development",
-        "WERKBANK_IN_PROCESS_WORKER": "0",
-    }
-    werkbank = str(os.path.join(os.path.dirname(sys.executable), "werkbank"))
-    loaded = subprocess.run([werkbank, "demo"], env=env, capture_output=True, cwd=ROOT, text=True)
-    if loaded.returncode != 0:
-        raise RuntimeError(f"werkbank demo failed ({loaded.returncode}):\n{loaded.stdout}\n{loaded.stderr}")
-    port = free_port()
-    log_path = data_dir / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"werkbank serve did not start: {log_path.read_text()}")
-            time.sleep(0.2)
+    with demo_server(database.url, data_dir) as url:
         if httpx.get(url + AXE, timeout=5).status_code != 200:
-            process.terminate()
             pytest.fail(f"{AXE} is missing: run `make static` (scripts/build-static.sh copies axe-core from npm)")
-        try:
-            yield url
-        finally:
-            process.terminate()
-            process.wait(10)
+        yield url
 
 
 # --- what runs in the page -------------------------------------------------------------------
