@@ -202,3 +202,30 @@ async def test_done_bookings_stay_in_the_owners_calendar_and_a_password_in_the_a
     assert await sync.write_back_job(uow_for(), 50) == 0  # history stays in the owner's calendar
     uid = f"werkbank-booking-{booking.id}@testserver.local"
     assert radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth).status_code == 200
+
+
+async def test_hostile_calendars_end_in_a_recorded_error_and_the_old_busy_time_stays(world, tuesday, uow_for, radicale,
+                                                                                       radicale_calendar, web_server):
+    """An endless FREQ=SECONDLY rule, a 60 MB body, bytes that are no calendar, a server error:
+    each sync ends (the parser and the fetcher are bounded), records why, and keeps the last
+    good busy blocks."""
+    uid = f"les-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, 13), at(tuesday, 14)))
+    calendar = await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "ics", radicale_calendar,
+                                           radicale.user, radicale.password)
+    await _sync_all(uow_for)
+    assert await BusyBlock.count() == 1 and not await _bookable(world, tuesday, 13)
+
+    endless = f"eindeloos-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, endless, _event(endless, at(tuesday, 8), at(tuesday, 8) + timedelta(seconds=1),
+                                                       rrule="FREQ=SECONDLY"))
+    cases = [("herhalingen", None), ("groter dan", web_server.url("/big?size=60000000")),
+             ("geen iCalendar-bestand", web_server.url("/big?size=100")), ("HTTP 500", web_server.url("/status/500"))]
+    for failures, (message, url) in enumerate(cases, start=1):
+        if url:
+            await LinkedCalendar.update({LinkedCalendar.url: url, LinkedCalendar.etag: ""}).where(
+                LinkedCalendar.id == calendar.id)
+        await _sync_all(uow_for)
+        state = await LinkedCalendar.objects().where(LinkedCalendar.id == calendar.id).first()
+        assert message in state.last_error and state.failures == failures, (message, state.last_error)
+        assert await BusyBlock.count() == 1 and not await _bookable(world, tuesday, 13), message
