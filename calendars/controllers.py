@@ -74,16 +74,22 @@ class CalendarPagesController(Controller):
         return go(request, "/calendars/", _("The feed is revoked: calendars that used it no longer receive anything."))
 
 
+# INTERFACES.md: {kind: resource|school|user, target_id}; `facility` (all of a site) is the one
+# kind the issue added. `user` is the caller's own bookings (target_id may be left out).
+API_KINDS = {"user": "mine", "school": "school", "resource": "resource", "facility": "facility"}
+KIND_OF_SCOPE = {scope: kind for kind, scope in API_KINDS.items()}
+
+
 class FeedIn(msgspec.Struct):
-    scope: Annotated[str, msgspec.Meta(max_length=10)]
-    object_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    kind: Annotated[str, msgspec.Meta(max_length=10)]
+    target_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
     name: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class FeedOut(msgspec.Struct):
     id: int
-    scope: str
-    object_id: int
+    kind: str
+    target_id: int
     name: str
     created_at: str
     url: str | None = None  # only when created: the token is not kept
@@ -98,10 +104,13 @@ class FeedApiController(Controller):
     async def list_feeds(self, uow: Uow) -> list[FeedOut]:
         return [_out(feed) for feed in await feeds.my_feeds(uow)]
 
-    @post("/", summary="A new calendar feed: mine, school, resource or facility; the answer holds its secret URL once",
-          responses=problems(401, 403, 422))
+    @post("/", summary="A new calendar feed: kind user (your own bookings), school, resource or facility, and its "
+                       "target_id; the answer holds its secret URL once", responses=problems(401, 403, 422))
     async def create(self, uow: Uow, data: JSONBody[FeedIn]) -> Response:
-        feed, token = await feeds.create_feed(uow, data.scope, data.object_id, data.name)
+        if data.kind not in API_KINDS:
+            message = _("The kind of a feed is user, school, resource or facility.")
+            raise ValidationFailed(message, {"kind": message})
+        feed, token = await feeds.create_feed(uow, API_KINDS[data.kind], data.target_id, data.name)
         return Response(_out(feed, feeds.feed_url(uow.settings.base_url, token)), status_code=201)
 
     @delete("/{feed_id:int}", status_code=204, summary="Revoke a feed: its URL answers 404 from now on",
@@ -111,7 +120,7 @@ class FeedApiController(Controller):
 
 
 def _out(feed, url: str | None = None) -> FeedOut:
-    return FeedOut(id=feed.id, scope=feed.scope, object_id=feed.object_id, name=feed.name,
+    return FeedOut(id=feed.id, kind=KIND_OF_SCOPE.get(feed.scope, feed.scope), target_id=feed.object_id, name=feed.name,
                    created_at=feed.created_at.isoformat(), url=url)
 
 

@@ -30,9 +30,10 @@ def _path(url: str) -> str:
 
 async def test_a_teacher_feed_is_valid_icalendar_that_follows_every_change(client, world, tuesday):
     teacher = await _api(client, world["teacher"])
-    created = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "mine"})
+    created = await client.post("/api/v1/feeds", headers=teacher, json={"kind": "user"})
     assert created.status_code == 201
     body = created.json()
+    assert body["kind"] == "user" and body["target_id"] == world["teacher"].actor.user.id
     assert body["url"].startswith("http://testserver.local/ical/") and body["url"].endswith(".ics")
     feed = _path(body["url"])
     assert (await CalendarFeed.objects().first()).token_hash not in body["url"]  # only the hash is stored
@@ -82,7 +83,7 @@ async def test_weekly_bookings_keep_their_wall_time_across_the_dst_change(client
 
     teacher = await _api(client, world["teacher"])
     feed = _path((await client.post("/api/v1/feeds", headers=teacher, json={
-        "scope": "school", "object_id": world["school"].id})).json()["url"])
+        "kind": "school", "target_id": world["school"].id})).json()["url"])
     days = [date(2027, 3, 23), date(2027, 3, 30), date(2027, 4, 6)]
     for day in days:
         await Booking.insert(Booking(resource=world["resource"].id, school=world["school"].id,
@@ -97,16 +98,16 @@ async def test_weekly_bookings_keep_their_wall_time_across_the_dst_change(client
 
 async def test_who_may_follow_what(client, world, tuesday):
     teacher, staff = await _api(client, world["teacher"]), await _api(client, world["staff"])
-    other_school = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "school",
-                                                                           "object_id": world["other_school"].id})
+    other_school = await client.post("/api/v1/feeds", headers=teacher, json={"kind": "school",
+                                                                           "target_id": world["other_school"].id})
     assert other_school.status_code == 403
-    resource = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "resource",
-                                                                       "object_id": world["resource"].id})
+    resource = await client.post("/api/v1/feeds", headers=teacher, json={"kind": "resource",
+                                                                       "target_id": world["resource"].id})
     assert resource.status_code == 403
-    bad = await client.post("/api/v1/feeds", headers=teacher, json={"scope": "everything"})
+    bad = await client.post("/api/v1/feeds", headers=teacher, json={"kind": "everything"})
     assert bad.status_code == 422
-    owner = await client.post("/api/v1/feeds", headers=staff, json={"scope": "facility",
-                                                                   "object_id": world["facility"].id})
+    owner = await client.post("/api/v1/feeds", headers=staff, json={"kind": "facility",
+                                                                   "target_id": world["facility"].id})
     assert owner.status_code == 201
     feed = _path(owner.json()["url"])
     await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
