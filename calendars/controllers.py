@@ -32,14 +32,15 @@ class FeedController(Controller):
     async def feed(self, request: Request, uow: Uow, name: Annotated[str, PathParameter(max_length=120)]) -> Response:
         if not name.endswith(".ics"):
             raise not_found()
-        found = await feeds.open_feed(name[:-4], uow.now())
-        tag = await feeds.etag(found)
+        cache = uow.app.feed_cache
+        found = await feeds.feed_state(uow, cache, name[:-4])
+        tag = found.etag
         headers = {"ETag": tag, "Cache-Control": "private, max-age=300, must-revalidate",
                    "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
         wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",") if t.strip()]
         if tag in wanted or "*" in wanted:
             return Response(content=b"", status_code=304, headers=headers)
-        body = await feeds.render(found, uow.settings.base_url)
+        body = await feeds.render(uow, cache, found)
         headers["Content-Disposition"] = 'inline; filename="werkbank.ics"'
         return Response(content=body, media_type=ICS, headers=headers)
 
@@ -122,6 +123,111 @@ class FeedApiController(Controller):
 def _out(feed, url: str | None = None) -> FeedOut:
     return FeedOut(id=feed.id, kind=KIND_OF_SCOPE.get(feed.scope, feed.scope), target_id=feed.object_id, name=feed.name,
                    created_at=feed.created_at.isoformat(), url=url)
+
+
+# --- linked calendars through the API ------------------------------------------------------------
+
+class CalendarIn(msgspec.Struct):
+    target_kind: Annotated[str, msgspec.Meta(max_length=10)]
+    target_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    url: Annotated[str, msgspec.Meta(max_length=2000)]
+    kind: Annotated[str, msgspec.Meta(max_length=10)] = ""  # ics or caldav; left out: caldav when credentials come
+    username: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    password: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    write_back: bool = False
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class ConflictOut(msgspec.Struct):
+    booking_id: int
+    resource: str
+    school: str
+    start: str
+    end: str
+    summary: str
+
+
+class CalendarOut(msgspec.Struct):
+    id: int
+    target_kind: str
+    target_id: int
+    target_name: str
+    kind: str
+    name: str
+    host: str
+    url: str  # as stored: a user name and password never are
+    has_credentials: bool
+    write_back: bool
+    state: str  # pending (not read yet), syncing, ok, failing
+    last_success_at: str | None
+    last_attempt_at: str | None
+    next_sync_at: str | None
+    last_error: str
+    write_error: str
+    failures: int
+    busy_events: int
+    conflicts: list[ConflictOut]
+
+
+class LinkedCalendarApiController(Controller):
+    path = "/api/v1/calendars"
+    tags = ["calendars"]
+    guards = [role_required(Membership.Role.owner_staff)]
+
+    @get("/", summary="The linked calendars of the caller's organisations, with their state", responses=problems(401, 403))
+    async def list_calendars(self, uow: Uow) -> list[CalendarOut]:
+        return [_calendar_out(v, uow.now()) for v in await linking.linked(uow)]
+
+    @post("/", summary="Link an owner's calendar (a published ICS address, or CalDAV with username and password) to a "
+                       "resource or a facility; it is tried before it is saved", responses=problems(401, 403, 422))
+    async def link(self, uow: Uow, data: JSONBody[CalendarIn]) -> Response:
+        if data.target_kind not in ("resource", "facility"):
+            message = _("The target of a linked calendar is a resource or a facility.")
+            raise ValidationFailed(message, {"target_kind": message})
+        kind = data.kind or ("caldav" if data.username or data.password or data.write_back else "ics")
+        calendar = await linking.link_calendar(uow, f"{data.target_kind}:{data.target_id}", kind, data.url,
+                                               data.username, data.password, data.write_back, data.name)
+        return Response(_calendar_out(await linking.view(uow, calendar.id), uow.now()), status_code=201)
+
+    @get("/{calendar_id:int}", summary="A linked calendar: its state, the time of its last good sync, its last error "
+                                       "and its conflicts", responses=problems(401, 403, 404))
+    async def show(self, uow: Uow, calendar_id: ObjectId) -> CalendarOut:
+        return _calendar_out(await linking.view(uow, calendar_id), uow.now())
+
+    @post("/{calendar_id:int}/sync", status_code=200, summary="Read the calendar now and answer with its state "
+          "(409 while another process is reading it)", responses=problems(401, 403, 404, 409))
+    async def sync(self, uow: Uow, calendar_id: ObjectId) -> CalendarOut:
+        return _calendar_out(await linking.sync_here(uow, calendar_id), uow.now())
+
+    @delete("/{calendar_id:int}", status_code=204, summary="Unlink: its busy time stops blocking at once",
+            responses=problems(401, 403, 404))
+    async def unlink(self, uow: Uow, calendar_id: ObjectId) -> None:
+        await linking.unlink(uow, calendar_id)
+
+
+def _when(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _calendar_out(view: linking.LinkedView, now) -> CalendarOut:
+    c = view.calendar
+    if c.syncing_until and c.syncing_until > now:
+        state = "syncing"
+    elif c.last_error:
+        state = "failing"
+    elif c.last_success_at:
+        state = "ok"
+    else:
+        state = "pending"
+    return CalendarOut(
+        id=c.id, target_kind="resource" if c.resource else "facility", target_id=c.resource or c.facility,
+        target_name=view.target, kind=c.kind, name=c.name, host=view.host, url=c.url, has_credentials=bool(c.username),
+        write_back=c.write_back, state=state, last_success_at=_when(c.last_success_at),
+        last_attempt_at=_when(c.last_attempt_at), next_sync_at=_when(c.next_sync_at), last_error=c.last_error,
+        write_error=c.write_error, failures=c.failures or 0, busy_events=c.busy_count or 0,
+        conflicts=[ConflictOut(booking_id=x["booking"], resource=x["resource"] or "", school=x["school"] or "",
+                               start=x["start"].isoformat(), end=x["end"].isoformat(), summary=x["summary"] or "")
+                   for x in view.conflicts])
 
 
 class LinkedCalendarsController(Controller):

@@ -2,19 +2,19 @@
 bookings or their school's; a resource's or a facility's for its owner's staff. The token is shown
 once and kept hashed; a revoked feed (or one whose user lost the right to see it) answers 404.
 The feed is answered with an ETag computed from the bookings' last change before the calendar is
-built, so a client that polls gets 304 for the price of one small query."""
+built, so a client that polls gets 304 for the price of one query."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from piccolo.query.functions.aggregate import Count, Max, Sum
+import cachetools
 
-from accounts.services import Actor, hash_token, load_actor
-from accounts.tables import Membership, Organisation, User
+from accounts.services import Actor, hash_token
+from accounts.tables import Membership, Organisation
 from booking import ical
 from booking.tables import HOLDING_STATUSES, Booking
 from calendars.tables import CalendarFeed
@@ -126,49 +126,132 @@ def feed_url(base_url: str, token: str) -> str:
 
 
 # --- serving a feed ------------------------------------------------------------------------------
+#
+# A calendar app polls every feed a few times an hour, most times for nothing new. So a poll is one
+# query: the feed (not revoked, its user active and still allowed to see it) and the aggregate its
+# ETag is made of. Two per-process caches make that cheap and are safe with several processes,
+# because neither can go stale: a token's feed id, scope and object never change, and a rendered
+# feed is kept under the ETag it was rendered for (content-addressed).
 
-@dataclass
-class FeedRequest:
-    feed: CalendarFeed
-    user: User
-    query: object  # a Booking.select with the feed's filters
+PERMISSION = {  # the SQL twin of _allowed, for the feed's user (tests/calendars/test_feeds.py holds them together)
+    Scope.mine: "f.object_id = f.\"user\" AND EXISTS (SELECT 1 FROM membership m WHERE m.\"user\" = f.\"user\" "
+                "AND m.role IN ('teacher', 'school_admin'))",
+    Scope.school: "EXISTS (SELECT 1 FROM membership m WHERE m.\"user\" = f.\"user\" AND m.organisation = f.object_id "
+                  "AND m.role IN ('teacher', 'school_admin'))",
+    Scope.resource: "EXISTS (SELECT 1 FROM membership m JOIN facility fa ON fa.owner = m.organisation "
+                    "JOIN resource r ON r.facility = fa.id WHERE m.\"user\" = f.\"user\" AND m.role = 'owner_staff' "
+                    "AND r.id = f.object_id)",
+    Scope.facility: "EXISTS (SELECT 1 FROM membership m JOIN facility fa ON fa.owner = m.organisation "
+                    "WHERE m.\"user\" = f.\"user\" AND m.role = 'owner_staff' AND fa.id = f.object_id)",
+}
+BOOKINGS_OF = {
+    Scope.mine: "b.teacher = f.object_id",
+    Scope.school: "b.school = f.object_id",
+    Scope.resource: "b.resource = f.object_id",
+    Scope.facility: "b.resource IN (SELECT id FROM resource WHERE facility = f.object_id)",
+}
 
 
-async def open_feed(token: str, now: datetime) -> FeedRequest:
-    """The live feed of `token`, or NotFound (unknown, revoked, or the user may no longer see it)."""
+def _statuses(statuses) -> str:
+    return ", ".join(f"'{Booking.Status(s).value}'" for s in statuses)
+
+
+STATE_SQL = {scope: (
+    "SELECT u.language AS language, f.name AS name, f.last_fetched_at AS fetched, COUNT(b.id) AS n, "
+    "MAX(b.updated_at) AS changed, SUM(b.sequence) AS seq FROM calendar_feed f "
+    "JOIN account_user u ON u.id = f.\"user\" AND u.active "
+    f"LEFT JOIN booking b ON {BOOKINGS_OF[scope]} AND b.\"start\" >= {{}} AND (b.status IN ({_statuses(FEED_STATUSES)}) "
+    f"OR (b.status IN ({_statuses(GONE_STATUSES)}) AND b.updated_at >= {{}})) "
+    f"WHERE f.id = {{}} AND f.revoked_at IS NULL AND {PERMISSION[scope]} "
+    "GROUP BY u.language, f.name, f.last_fetched_at") for scope in Scope}
+FETCH_NOTED_EVERY = timedelta(hours=1)  # how often a poll is written down (the feeds page shows it)
+
+
+@dataclass(frozen=True)
+class FeedKey:
+    """What never changes about a feed."""
+
+    feed_id: int
+    scope: str
+    object_id: int
+
+
+@dataclass(frozen=True)
+class FeedState:
+    key: FeedKey
+    etag: str
+    language: str
+    name: str
+
+
+class FeedCache:
+    """Per app process (on the Werkbank): feed keys by token hash, rendered feeds by ETag."""
+
+    def __init__(self, keys: int = 20_000, body_bytes: int = 64 * 2**20) -> None:
+        self.keys: cachetools.LRUCache = cachetools.LRUCache(maxsize=keys)
+        self.bodies: cachetools.LRUCache = cachetools.LRUCache(maxsize=body_bytes, getsizeof=len)
+
+    def body(self, state: FeedState) -> bytes | None:
+        return self.bodies.get((state.key.feed_id, state.etag))
+
+    def keep(self, state: FeedState, body: bytes) -> None:
+        if len(body) <= self.bodies.maxsize // 4:  # one huge feed must not push out all the others
+            self.bodies[(state.key.feed_id, state.etag)] = body
+
+
+async def _key(cache: FeedCache, token_hash: str) -> FeedKey | None:
+    key = cache.keys.get(token_hash)
+    if key is None:
+        row = await CalendarFeed.select(CalendarFeed.id, CalendarFeed.scope, CalendarFeed.object_id).where(
+            CalendarFeed.token_hash == token_hash).first()
+        if row is None:
+            return None
+        key = cache.keys[token_hash] = FeedKey(row["id"], row["scope"], row["object_id"])
+    return key
+
+
+async def feed_state(uow: UnitOfWork, cache: FeedCache, token: str) -> FeedState:
+    """The live feed of `token` and its ETag, or NotFound (unknown, revoked, its user inactive or
+    no longer allowed to see these bookings). The ETag changes whenever a booking of the feed
+    changes, comes or goes, or the feed's name or its user's language does."""
     if not token or len(token) > 100:
         raise NotFound(_("This feed does not exist."))
-    feed = await CalendarFeed.objects().where(
-        (CalendarFeed.token_hash == hash_token(token)) & CalendarFeed.revoked_at.is_null()).first()
-    if feed is None:
+    key = await _key(cache, hash_token(token))
+    if key is None or key.scope not in STATE_SQL:
         raise NotFound(_("This feed does not exist."))
-    user = await User.objects().where((User.id == feed.user) & (User.active == True)).first()  # noqa: E712
-    if user is None or not await _allowed(await load_actor(user), feed.scope, feed.object_id):
+    now = uow.now()
+    rows = await CalendarFeed.raw(STATE_SQL[key.scope], now - PAST_KEPT, now - CANCELLED_KEPT, key.feed_id)
+    if not rows:
         raise NotFound(_("This feed does not exist."))
-    return FeedRequest(feed, user, _filters(feed, now))
+    row = rows[0]
+    fetched = row["fetched"]
+    if fetched is None or _aware(fetched) < now - FETCH_NOTED_EVERY:
+        async with uow.transaction():
+            await CalendarFeed.update({CalendarFeed.last_fetched_at: now}).where(CalendarFeed.id == key.feed_id)
+    raw = f"{key.feed_id}:{row['language']}:{row['name']}:{row['n']}:{row['changed']}:{row['seq']}:v2"
+    return FeedState(key, '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"', row["language"] or "nl",
+                     row["name"] or "")
 
 
-def _filters(feed: CalendarFeed, now: datetime):
+def _aware(moment) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _filters(key: FeedKey, now: datetime):
     condition = (Booking.start >= now - PAST_KEPT) & (
         Booking.status.is_in(FEED_STATUSES)
         | (Booking.status.is_in(GONE_STATUSES) & (Booking.updated_at >= now - CANCELLED_KEPT)))
-    if feed.scope == Scope.mine:
-        condition &= Booking.teacher == feed.object_id
-    elif feed.scope == Scope.school:
-        condition &= Booking.school == feed.object_id
-    elif feed.scope == Scope.resource:
-        condition &= Booking.resource == feed.object_id
+    if key.scope == Scope.mine:
+        condition &= Booking.teacher == key.object_id
+    elif key.scope == Scope.school:
+        condition &= Booking.school == key.object_id
+    elif key.scope == Scope.resource:
+        condition &= Booking.resource == key.object_id
     else:
-        condition &= Booking.resource.facility == feed.object_id
+        condition &= Booking.resource.facility == key.object_id
     return condition
-
-
-async def etag(request: FeedRequest) -> str:
-    """Changes whenever a booking of the feed changes, comes or goes (one aggregate query)."""
-    row = await Booking.select(Count(Booking.id, alias="n"), Max(Booking.updated_at, alias="changed"),
-                               Sum(Booking.sequence, alias="seq")).where(request.query).first()
-    raw = f"{request.feed.id}:{request.user.language}:{row['n']}:{row['changed']}:{row['seq']}:v1"
-    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 
 async def events_of(condition) -> list[ical.EventData]:
@@ -176,8 +259,13 @@ async def events_of(condition) -> list[ical.EventData]:
     return [ical.event_data(dict(row)) for row in rows]
 
 
-async def render(request: FeedRequest, base_url: str) -> bytes:
-    data = await events_of(request.query)
-    with use_language(request.user.language or "nl"):
-        events = [ical.event(item, base_url) for item in data]
-        return ical.calendar_bytes(events, name=request.feed.name or "Werkbank")
+async def render(uow: UnitOfWork, cache: FeedCache, state: FeedState) -> bytes:
+    """The feed as iCalendar bytes: from the cache when nothing changed since it was rendered."""
+    body = cache.body(state)
+    if body is None:
+        data = await events_of(_filters(state.key, uow.now()))
+        base_url = uow.settings.base_url
+        with use_language(state.language):
+            body = ical.calendar_bytes([ical.event(item, base_url) for item in data], name=state.name or "Werkbank")
+        cache.keep(state, body)
+    return body

@@ -67,7 +67,7 @@ _ORDINAL = re.compile(r"^[+-]?\d+")
 
 _EVENT_PROPERTIES = frozenset({
     "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "SEQUENCE",
-    "STATUS", "TRANSP", "X-MICROSOFT-CDO-BUSYSTATUS",
+    "STATUS", "TRANSP", "X-MICROSOFT-CDO-BUSYSTATUS", "SUMMARY", "CLASS",
 })
 _TIMEZONE_PROPERTIES = frozenset({"TZID", "DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "RRULE", "RDATE"})
 _TIMEZONE_RULE_PARTS = frozenset({"FREQ", "INTERVAL", "BYMONTH", "BYDAY", "BYMONTHDAY", "UNTIL", "COUNT", "WKST"})
@@ -98,6 +98,7 @@ class BusySpan:
     start: datetime
     end: datetime
     uid: str
+    summary: str = ""  # the event's title, shown to the owner (empty for a private event)
 
 
 def _number(n: int | float) -> str:
@@ -684,8 +685,16 @@ def _expand(adapters: list[_Event], budget: _Budget, low: datetime, high: dateti
             continue
         first, last = max(_utc(occurrence.start), start), min(_utc(occurrence.end), end)
         if first < last:
-            spans.append(BusySpan(first, last, uid))
+            spans.append(BusySpan(first, last, uid, _title(occurrence._adapter.component)))
     return spans
+
+
+def _title(component) -> str:
+    """What the owner sees of an imported event: its SUMMARY, unless the event is marked private or
+    confidential (then nothing: the owner's calendar app shows it, Werkbank need not)."""
+    if str(component.get("CLASS", "PUBLIC")).upper() not in ("PUBLIC", ""):
+        return ""
+    return " ".join(str(component.get("SUMMARY", "")).split())[:300]
 
 
 def _utc(value: date) -> datetime:

@@ -12,12 +12,12 @@ from accounts.tables import Membership
 from booking import ical
 from booking import services as booking_services
 from booking.tables import Booking
-from calendars import caldav, secrets
+from calendars import caldav, secrets, sync
 from calendars.fetch import FetchError, display_host, fetch_calendar, prepare_url
 from calendars.ics_import import CalendarError, busy_spans
 from calendars.sync import CalendarLinked, source_of
 from calendars.tables import CalendarConflict, LinkedCalendar
-from core.errors import NotAllowed, NotFound, ValidationFailed
+from core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
 from core.uow import UnitOfWork
 from inventory.tables import Facility, Resource
@@ -134,18 +134,36 @@ async def unlink(uow: UnitOfWork, calendar_id: int) -> None:
         await LinkedCalendar.delete().where(LinkedCalendar.id == calendar.id)
 
 
+async def sync_here(uow: UnitOfWork, calendar_id: int) -> LinkedView:
+    """Read the calendar now, in this request, and show what came of it (the API's "sync now")."""
+    await _own(uow, calendar_id)
+    if await sync.sync_one(uow, calendar_id) is None:
+        raise Conflict(_("This calendar is being read right now; ask again in a moment."))
+    return await view(uow, calendar_id)
+
+
+async def view(uow: UnitOfWork, calendar_id: int) -> LinkedView:
+    await _own(uow, calendar_id)
+    return next(v for v in await linked(uow, calendar_id) if v.calendar.id == calendar_id)
+
+
 async def sync_now(uow: UnitOfWork, calendar_id: int) -> None:
+    """Ask the worker to read the calendar at once (the page's "read again")."""
     async with uow.transaction():
         calendar = await _own(uow, calendar_id)
         await LinkedCalendar.update({LinkedCalendar.next_sync_at: uow.now()}).where(LinkedCalendar.id == calendar.id)
         uow.record(CalendarLinked(calendar.id))
 
 
-async def linked(uow: UnitOfWork) -> list[LinkedView]:
+async def linked(uow: UnitOfWork, calendar_id: int | None = None) -> list[LinkedView]:
+    """The acting staff's linked calendars (or the one of them), with their conflicts."""
     owners = _owners(uow)
     if not owners:
         return []
-    calendars = await LinkedCalendar.objects().where(LinkedCalendar.owner.is_in(owners)).order_by(LinkedCalendar.id)
+    condition = LinkedCalendar.owner.is_in(owners)
+    if calendar_id is not None:
+        condition &= LinkedCalendar.id == calendar_id
+    calendars = await LinkedCalendar.objects().where(condition).order_by(LinkedCalendar.id)
     names = {}
     for c in calendars:
         if c.resource:

@@ -11,7 +11,14 @@ from litestar.plugins import InitPluginProtocol
 
 from booking import events
 from calendars import sync
-from calendars.controllers import CalendarPagesController, FeedApiController, FeedController, LinkedCalendarsController
+from calendars.controllers import (
+    CalendarPagesController,
+    FeedApiController,
+    FeedController,
+    LinkedCalendarApiController,
+    LinkedCalendarsController,
+)
+from calendars.feeds import FeedCache
 from calendars.tables import CalendarFeed, LinkedCalendar
 from core.jobs import Job
 from core.registry import Werkbank
@@ -23,8 +30,9 @@ class CalendarsPlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend([FeedController, CalendarPagesController, FeedApiController,
-                                          LinkedCalendarsController])
+                                          LinkedCalendarsController, LinkedCalendarApiController])
         self.app.admin_tables.extend([CalendarFeed, LinkedCalendar])
+        self.app.feed_cache = FeedCache()
         self.app.jobs.add(Job(name="calendars.sync", run=sync.sync_due_job, every=timedelta(minutes=1), batch=10,
                               wake_on=(sync.CalendarLinked,), lease=timedelta(minutes=10),
                               description="reads owners' linked calendars when due (busy time)"))

@@ -15,6 +15,7 @@ UIDs, so written events never come back as busy time."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -69,17 +70,52 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
     return min(interval * (2 ** max(0, failures - 1)), MAX_BACKOFF)
 
 
-async def sync_one(uow: UnitOfWork, calendar_id: int) -> bool:
-    """Fetch and import one calendar. True when it synced (or had not changed)."""
+CLAIM = timedelta(minutes=5)  # longer than a fetch and a parse can take (their own limits end them sooner)
+
+
+async def _claim(uow: UnitOfWork, calendar_id: int) -> bool:
+    """Hold the calendar while this process reads it: a worker and a "sync now" (or two workers)
+    never fetch the same calendar at once. A claim left by a process that died runs out."""
+    moment = uow.now()
+    async with uow.transaction():
+        taken = await LinkedCalendar.update({LinkedCalendar.syncing_until: moment + CLAIM}).where(
+            (LinkedCalendar.id == calendar_id) & (LinkedCalendar.active == True)  # noqa: E712
+            & (LinkedCalendar.syncing_until.is_null() | (LinkedCalendar.syncing_until <= moment))
+        ).returning(LinkedCalendar.id)
+    return bool(taken)
+
+
+def busy_hash(resource_ids: list[int], spans) -> str:
+    """Changes when the busy time would: other spans, titles or resources."""
+    digest = hashlib.sha256(repr(sorted(resource_ids)).encode())
+    for span in spans:
+        digest.update(f"{span.start.isoformat()}|{span.end.isoformat()}|{span.uid}|{span.summary}\n".encode())
+    return digest.hexdigest()
+
+
+async def sync_one(uow: UnitOfWork, calendar_id: int) -> bool | None:
+    """Fetch and import one calendar. True when it synced (or had not changed), False when it
+    failed (the error is recorded), None when another process is reading it right now."""
+    if not await _claim(uow, calendar_id):
+        return None
+    try:
+        return await _sync_claimed(uow, calendar_id)
+    finally:
+        async with uow.transaction():
+            await LinkedCalendar.update({LinkedCalendar.syncing_until: None}).where(LinkedCalendar.id == calendar_id)
+
+
+async def _sync_claimed(uow: UnitOfWork, calendar_id: int) -> bool:
     settings, moment = uow.settings, uow.now()
-    calendar = await LinkedCalendar.objects().where(
-        (LinkedCalendar.id == calendar_id) & (LinkedCalendar.active == True)).first()  # noqa: E712
+    calendar = await LinkedCalendar.objects().where(LinkedCalendar.id == calendar_id).first()
     if calendar is None:
         return False
     interval = timedelta(minutes=settings.calendar_sync_minutes)
     resources = await resources_of(calendar)
     start = moment - timedelta(days=1)
     end = moment + min(HORIZON_CAP, timedelta(days=max([r.max_advance_days for r in resources] or [180]) + 1))
+    succeeded = {LinkedCalendar.last_attempt_at: moment, LinkedCalendar.last_success_at: moment,
+                 LinkedCalendar.failures: 0, LinkedCalendar.last_error: "", LinkedCalendar.next_sync_at: moment + interval}
     try:
         auth = auth_of(uow, calendar)
         if calendar.kind == LinkedCalendar.Kind.caldav:
@@ -92,10 +128,7 @@ async def sync_one(uow: UnitOfWork, calendar_id: int) -> bool:
                                            max_bytes=settings.calendar_max_bytes)
             if fetched.status == 304:
                 async with uow.transaction():
-                    await LinkedCalendar.update({
-                        LinkedCalendar.last_attempt_at: moment, LinkedCalendar.last_success_at: moment,
-                        LinkedCalendar.failures: 0, LinkedCalendar.last_error: "",
-                        LinkedCalendar.next_sync_at: moment + interval}).where(LinkedCalendar.id == calendar.id)
+                    await LinkedCalendar.update(succeeded).where(LinkedCalendar.id == calendar.id)
                 return True
             body, etag, last_modified = fetched.body, fetched.etag, fetched.last_modified
         spans = await asyncio.to_thread(busy_spans, body, start, end, ignore_uid_prefix=ical.UID_PREFIX,
@@ -103,20 +136,20 @@ async def sync_one(uow: UnitOfWork, calendar_id: int) -> bool:
     except (FetchError, CalendarError) as exc:
         await _failed(uow, calendar, str(exc), interval)
         return False
+    resource_ids = [r.id for r in resources]
+    digest = busy_hash(resource_ids, spans)
     async with uow.transaction():
-        conflicts = await booking_services.replace_busy_blocks(
-            uow, source_of(calendar.id), [r.id for r in resources],
-            [(s.start, s.end, s.uid, getattr(s, "summary", "")) for s in spans])
-        await CalendarConflict.delete().where(CalendarConflict.calendar == calendar.id)
-        if conflicts:
-            await CalendarConflict.insert(*[CalendarConflict(
-                calendar=calendar.id, booking=c["id"], uid=c["uid"][:300], summary=(c["summary"] or "")[:300],
-                start=c["busy_start"], end=c["busy_end"], found_at=moment) for c in conflicts])
+        if digest != calendar.busy_hash:  # the same busy time as last time: nothing to rewrite
+            conflicts = await booking_services.replace_busy_blocks(
+                uow, source_of(calendar.id), resource_ids, [(s.start, s.end, s.uid, s.summary) for s in spans])
+            await CalendarConflict.delete().where(CalendarConflict.calendar == calendar.id)
+            if conflicts:
+                await CalendarConflict.insert(*[CalendarConflict(
+                    calendar=calendar.id, booking=c["id"], uid=c["uid"][:300], summary=(c["summary"] or "")[:300],
+                    start=c["busy_start"], end=c["busy_end"], found_at=moment) for c in conflicts])
         await LinkedCalendar.update({
-            LinkedCalendar.etag: etag[:300], LinkedCalendar.last_modified: last_modified[:100],
-            LinkedCalendar.last_attempt_at: moment, LinkedCalendar.last_success_at: moment,
-            LinkedCalendar.failures: 0, LinkedCalendar.last_error: "", LinkedCalendar.busy_count: len(spans),
-            LinkedCalendar.next_sync_at: moment + interval}).where(LinkedCalendar.id == calendar.id)
+            **succeeded, LinkedCalendar.etag: etag[:300], LinkedCalendar.last_modified: last_modified[:100],
+            LinkedCalendar.busy_count: len(spans), LinkedCalendar.busy_hash: digest}).where(LinkedCalendar.id == calendar.id)
     return True
 
 

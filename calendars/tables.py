@@ -69,6 +69,8 @@ class LinkedCalendar(Table, tablename="linked_calendar"):
     write_error = Text(default="")  # the last failed write-back (reading is judged apart)
     failures = Integer(default=0)
     busy_count = Integer(default=0)
+    busy_hash = Varchar(length=64, default="")  # of the last imported busy time: unchanged means nothing to rewrite
+    syncing_until = Timestamptz(null=True, default=None)  # a process reading it now holds it until then
     created_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
 

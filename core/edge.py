@@ -16,6 +16,9 @@ from core.web import full_path
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 NO_UNIT_OF_WORK = ("/static/", "/admin", "/schema")  # files, piccolo-admin (its own transactions)
+# Reads that are one query (a calendar app polling its feed): a read transaction around it would
+# only add two round trips. They get a connection without one.
+ONE_QUERY_READS = ("/ical/",)
 
 
 def werkbank_of(scope: Scope) -> Werkbank:
@@ -26,11 +29,13 @@ class UnitOfWorkMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if full_path(scope).startswith(NO_UNIT_OF_WORK):
+        path = full_path(scope)
+        if path.startswith(NO_UNIT_OF_WORK):
             await next_app(scope, receive, send)
             return
         app = werkbank_of(scope)
-        async with app.unit_of_work(read_only=scope.get("method", "GET") in SAFE_METHODS) as uow:
+        read_only = scope.get("method", "GET") in SAFE_METHODS and not path.startswith(ONE_QUERY_READS)
+        async with app.unit_of_work(read_only=read_only) as uow:
             scope["uow"] = uow
             await next_app(scope, receive, send)
 

@@ -127,9 +127,12 @@ async def test_the_feeds_page_creates_shows_once_and_revokes(client, world, tues
     assert created.status_code == 201
     url = re.search(r'id="feed-url" value="([^"]+)"', created.text).group(1)
     assert "webcal://" in created.text
+    assert "nog niet: staat het adres in een agenda-app?" in created.text
     assert (await client.get(_path(url))).status_code == 200
     again = await client.get("/calendars/")
     assert url not in again.text  # shown once
+    assert "nog niet: staat het adres in een agenda-app?" not in again.text  # the poll is written down
+    assert (await CalendarFeed.objects().first()).last_fetched_at is not None
     feed = await CalendarFeed.objects().first()
     revoked = await client.post(f"/calendars/feeds/{feed.id}/revoke", data={"_csrf_token": token})
     assert revoked.status_code == 200

@@ -236,6 +236,19 @@ def test_a_moved_occurrence_decides_for_itself():
     assert times(busy_spans(data, START, END)) == [(utc(2026, 10, 14, 7), utc(2026, 10, 14, 9))]
 
 
+def test_the_owner_sees_an_event_title_but_never_that_of_a_private_event():
+    series = "UID:s@example.com\nDTSTART:20261006T070000Z\nDTEND:20261006T090000Z\nRRULE:FREQ=WEEKLY;COUNT=2\n"
+    data = ics(
+        series + "SUMMARY:Onderhoud\\, lasrobot",
+        "UID:s@example.com\nRECURRENCE-ID:20261013T070000Z\nDTSTART:20261014T070000Z\nDTEND:20261014T090000Z\n"
+        "SUMMARY:Onderhoud (verplaatst)",
+        "DTSTART:20261020T070000Z\nDTEND:20261020T080000Z\nSUMMARY:Sollicitatie Jan\nCLASS:PRIVATE",
+        "DTSTART:20261021T070000Z\nDTEND:20261021T080000Z",
+    )
+    assert [span.summary for span in busy_spans(data, START, END)] == [
+        "Onderhoud, lasrobot", "Onderhoud (verplaatst)", "", ""]
+
+
 def test_a_broken_event_is_skipped_and_the_others_count():
     data = ics(
         "DTSTART:20261005T100000Z\nDTEND:20261005T090000Z",  # ends before it starts
