@@ -268,7 +268,10 @@ class LinkedCalendarsController(Controller):
 
     @post("/{calendar_id:int}/unlink", name="linked_calendar_unlink")
     async def unlink(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:
-        await linking.unlink(uow, calendar_id)
+        if await linking.unlink(uow, calendar_id):
+            return go(request, "/calendars/linked/", _(
+                "The calendar is unlinked; its busy time no longer blocks anything. The bookings Werkbank wrote into "
+                "it are removed from it in a moment."))
         return go(request, "/calendars/linked/", _("The calendar is unlinked; its busy time no longer blocks anything."))
 
 

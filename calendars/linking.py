@@ -16,7 +16,7 @@ from calendars import caldav, secrets, sync
 from calendars.fetch import FetchError, display_host, fetch_calendar, prepare_url
 from calendars.ics_import import CalendarError, busy_spans
 from calendars.sync import CalendarLinked, source_of
-from calendars.tables import CalendarConflict, LinkedCalendar
+from calendars.tables import CalendarConflict, LinkedCalendar, WrittenEvent
 from core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
 from core.uow import UnitOfWork
@@ -120,18 +120,28 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
 
 
 async def _own(uow: UnitOfWork, calendar_id: int) -> LinkedCalendar:
-    calendar = await LinkedCalendar.objects().where(LinkedCalendar.id == calendar_id).first()
+    calendar = await LinkedCalendar.objects().where(
+        (LinkedCalendar.id == calendar_id) & (LinkedCalendar.active == True)).first()  # noqa: E712
     if calendar is None or calendar.owner not in _owners(uow):
         raise NotFound(_("This linked calendar does not exist."))
     return calendar
 
 
-async def unlink(uow: UnitOfWork, calendar_id: int) -> None:
-    """The calendar stops blocking time at once (its busy blocks go with it)."""
+async def unlink(uow: UnitOfWork, calendar_id: int) -> bool:
+    """The calendar stops blocking time at once (its busy blocks and conflicts go with it). The
+    events Werkbank wrote into it are removed from it by the write-back job, which then forgets
+    the calendar; True when there are such events."""
     async with uow.transaction():
         calendar = await _own(uow, calendar_id)
         await booking_services.replace_busy_blocks(uow, source_of(calendar.id), [], [])
-        await LinkedCalendar.delete().where(LinkedCalendar.id == calendar.id)
+        await CalendarConflict.delete().where(CalendarConflict.calendar == calendar.id)
+        if not await WrittenEvent.exists().where(WrittenEvent.calendar == calendar.id):
+            await LinkedCalendar.delete().where(LinkedCalendar.id == calendar.id)
+            return False
+        await LinkedCalendar.update({LinkedCalendar.active: False, LinkedCalendar.failures: 0}).where(
+            LinkedCalendar.id == calendar.id)
+        uow.record(CalendarLinked(calendar.id))  # wakes the write-back job
+    return True
 
 
 async def sync_here(uow: UnitOfWork, calendar_id: int) -> LinkedView:
@@ -160,7 +170,7 @@ async def linked(uow: UnitOfWork, calendar_id: int | None = None) -> list[Linked
     owners = _owners(uow)
     if not owners:
         return []
-    condition = LinkedCalendar.owner.is_in(owners)
+    condition = LinkedCalendar.owner.is_in(owners) & (LinkedCalendar.active == True)  # noqa: E712
     if calendar_id is not None:
         condition &= LinkedCalendar.id == calendar_id
     calendars = await LinkedCalendar.objects().where(condition).order_by(LinkedCalendar.id)

@@ -193,7 +193,7 @@ async def write_back_job(uow: UnitOfWork, batch: int) -> int:
     """Bring each write-back calendar in line with its resources' bookings: put what is new or
     changed (SEQUENCE rose), remove what no longer holds its time. At most `batch` writes."""
     settings, moment = uow.settings, uow.now()
-    done = 0
+    done = await _clean_unlinked(uow, batch)
     calendars = await LinkedCalendar.objects().where(
         (LinkedCalendar.active == True) & (LinkedCalendar.write_back == True)  # noqa: E712
         & (LinkedCalendar.kind == LinkedCalendar.Kind.caldav))
@@ -231,6 +231,38 @@ async def write_back_job(uow: UnitOfWork, batch: int) -> int:
             async with uow.transaction():
                 await LinkedCalendar.update({LinkedCalendar.write_error: str(exc)[:2000]}).where(
                     LinkedCalendar.id == calendar.id)
+    return done
+
+
+UNLINK_ATTEMPTS = 10  # then the calendar is forgotten and what could not be removed stays there
+
+
+async def _clean_unlinked(uow: UnitOfWork, batch: int) -> int:
+    """Unlinked calendars: remove the events Werkbank wrote into them, then forget them."""
+    settings, done = uow.settings, 0
+    for calendar in await LinkedCalendar.objects().where(LinkedCalendar.active == False):  # noqa: E712
+        written = await WrittenEvent.objects().where(WrittenEvent.calendar == calendar.id).limit(max(0, batch - done))
+        gave_up = False
+        try:
+            auth = auth_of(uow, calendar)
+            for item in written:
+                await caldav.delete_event(calendar.url, auth, item.uid, allow_private=settings.calendar_allow_private)
+                async with uow.transaction():
+                    await WrittenEvent.delete().where(WrittenEvent.id == item.id)
+                done += 1
+        except FetchError as exc:
+            log.info("removing Werkbank's events from unlinked calendar %s failed: %s", calendar.id, exc.detail or exc)
+            async with uow.transaction():
+                await LinkedCalendar.update({LinkedCalendar.failures: LinkedCalendar.failures + 1}).where(
+                    LinkedCalendar.id == calendar.id)
+            gave_up = (calendar.failures or 0) + 1 >= UNLINK_ATTEMPTS
+            if not gave_up:
+                continue
+        if gave_up or not await WrittenEvent.exists().where(WrittenEvent.calendar == calendar.id):
+            async with uow.transaction():
+                await LinkedCalendar.delete().where(LinkedCalendar.id == calendar.id)
+        if done >= batch:
+            break
     return done
 
 

@@ -187,6 +187,29 @@ async def test_write_back_creates_moves_and_removes_events_and_never_reads_them_
     assert await WrittenEvent.count() == 0
 
 
+async def test_unlinking_removes_the_events_werkbank_wrote_and_then_forgets_the_calendar(world, tuesday, uow_for, radicale,
+                                                                                        radicale_calendar):
+    calendar = await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav",
+                                           radicale_calendar, radicale.user, radicale.password, write_back=True)
+    uid = f"les-{uuid.uuid4().hex}"
+    _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, 13), at(tuesday, 14)))
+    booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
+    assert await sync.write_back_job(uow_for(), 50) == 1
+    await _sync_all(uow_for)
+    assert not await _bookable(world, tuesday, 13)
+    written = f"{radicale_calendar}werkbank-booking-{booking.id}@testserver.local.ics"
+    assert radicale.client.get(written, auth=radicale.auth).status_code == 200
+
+    assert await linking.unlink(world["staff"], calendar.id) is True
+    assert await _bookable(world, tuesday, 13)  # its busy time stopped blocking at once
+    assert await linking.linked(world["staff"]) == []
+    assert await sync.write_back_job(uow_for(), 50) == 1
+    assert radicale.client.get(written, auth=radicale.auth).status_code == 404  # Werkbank's copy is gone ...
+    assert radicale.client.get(f"{radicale_calendar}{uid}.ics", auth=radicale.auth).status_code == 200  # ... theirs not
+    assert await LinkedCalendar.count() == 0 and await WrittenEvent.count() == 0
+    assert await sync.write_back_job(uow_for(), 50) == 0
+
+
 async def test_done_bookings_stay_in_the_owners_calendar_and_a_password_in_the_address_is_encrypted(
         world, tuesday, uow_for, radicale, radicale_calendar):
     from booking.tables import Booking
