@@ -70,6 +70,14 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
     return min(interval * (2 ** max(0, failures - 1)), MAX_BACKOFF)
 
 
+MAX_BUSY_ROWS = 200_000  # busy blocks one calendar may write: its appointments times the resources it blocks
+
+
+def max_spans(resources: int) -> int:
+    """A calendar linked to a whole facility writes each appointment once per resource."""
+    return max(100, min(50_000, MAX_BUSY_ROWS // max(1, resources)))
+
+
 CLAIM = timedelta(minutes=5)  # longer than a fetch and a parse can take (their own limits end them sooner)
 
 
@@ -132,7 +140,8 @@ async def _sync_claimed(uow: UnitOfWork, calendar_id: int) -> bool:
                 return True
             body, etag, last_modified = fetched.body, fetched.etag, fetched.last_modified
         spans = await asyncio.to_thread(busy_spans, body, start, end, ignore_uid_prefix=ical.UID_PREFIX,
-                                        max_bytes=settings.calendar_max_bytes, deadline_seconds=PARSE_DEADLINE)
+                                        max_bytes=settings.calendar_max_bytes, deadline_seconds=PARSE_DEADLINE,
+                                        max_spans=max_spans(len(resources)))
     except (FetchError, CalendarError) as exc:
         await _failed(uow, calendar, str(exc), interval)
         return False

@@ -252,3 +252,21 @@ async def test_hostile_calendars_end_in_a_recorded_error_and_the_old_busy_time_s
         state = await LinkedCalendar.objects().where(LinkedCalendar.id == calendar.id).first()
         assert message in state.last_error and state.failures == failures, (message, state.last_error)
         assert await BusyBlock.count() == 1 and not await _bookable(world, tuesday, 13), message
+
+
+async def test_a_calendar_on_a_whole_site_may_write_fewer_appointments_per_resource(world, tuesday, uow_for, radicale,
+                                                                                    radicale_calendar, monkeypatch):
+    """Each appointment of a facility's calendar is a busy block on each of its resources: the
+    limit on appointments shrinks with the number of resources, and going over it is an error the
+    owner sees, not millions of rows."""
+    assert sync.max_spans(1) == 50_000 and sync.max_spans(40) == 5_000 and sync.max_spans(10_000) == 100
+    monkeypatch.setattr(sync, "max_spans", lambda resources: 2)
+    for hour in (9, 11, 13):
+        uid = f"les-{uuid.uuid4().hex}"
+        _put(radicale, radicale_calendar, uid, _event(uid, at(tuesday, hour), at(tuesday, hour + 1)))
+    await linking.link_calendar(world["staff"], f"facility:{world['facility'].id}", "caldav", radicale_calendar,
+                                radicale.user, radicale.password)
+    await _sync_all(uow_for)
+    state = await LinkedCalendar.objects().first()
+    assert "te veel afspraken" in state.last_error and state.failures == 1
+    assert await BusyBlock.count() == 0
