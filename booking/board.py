@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from accounts.tables import Membership
 from booking import rules
-from booking.tables import HOLDING_STATUSES, Booking
+from booking.tables import HOLDING_STATUSES, Booking, BusyBlock
 from core.i18n import BRUSSELS, format_time
 from core.i18n import gettext as _
 from core.uow import UnitOfWork
@@ -96,6 +96,7 @@ async def board(uow: UnitOfWork, resource_ids: list[int], first: date, view: str
     own = {r["id"] for r in ordered
            if actor.is_platform_admin or r["owner_id"] in actor.organisation_ids(Membership.Role.owner_staff)}
     bookings: dict[int, list[dict]] = {}
+    titles: dict[tuple, str] = {}  # the owner's own appointments by (resource, start, end): their titles
     if own:
         for b in await Booking.select(
             Booking.id, Booking.resource, Booking.start, Booking.end, Booking.status, Booking.group_size,
@@ -103,6 +104,10 @@ async def board(uow: UnitOfWork, resource_ids: list[int], first: date, view: str
         ).where(Booking.resource.is_in(sorted(own)) & Booking.status.is_in(SHOWN_STATUSES)
                 & (Booking.start < end) & (Booking.end > start)).order_by(Booking.start):
             bookings.setdefault(b["resource"], []).append(b)
+        for b in await BusyBlock.select(BusyBlock.resource, BusyBlock.start, BusyBlock.end, BusyBlock.summary).where(
+                BusyBlock.resource.is_in(sorted(own)) & (BusyBlock.start < end) & (BusyBlock.end > start)
+                & (BusyBlock.summary != "")):
+            titles[(b["resource"], b["start"], b["end"])] = b["summary"]
     times_of = {}
     for row in ordered:
         resource = Resource(**{k: v for k, v in row.items() if k not in ("owner_id", "facility_name", "municipality")})
@@ -120,7 +125,8 @@ async def board(uow: UnitOfWork, resource_ids: list[int], first: date, view: str
         resource, times = times_of[row["id"]]
         details = row["id"] in own
         if view == "week":
-            cells = [_day_cell(resource, times, day, moment, details, bookings.get(row["id"], [])) for day in columns]
+            cells = [_day_cell(resource, times, day, moment, details, bookings.get(row["id"], []), titles)
+                     for day in columns]
         else:
             cells = _hour_cells(resource, times, first, moment, details, bookings.get(row["id"], []), top, bottom)
         result.append(Row(row["id"], row["name"], f'{row["facility_name"]}, {row["municipality"]}', details, cells))
@@ -134,7 +140,7 @@ def _bookable(resource: Resource, times: rules.ResourceTimes, moment: datetime) 
 
 
 def _day_cell(resource: Resource, times: rules.ResourceTimes, day: date, moment: datetime, details: bool,
-              bookings: list[dict]) -> Cell:
+              bookings: list[dict], titles: dict[tuple, str]) -> Cell:
     day_start, day_end = wall_time(day, time(0)), wall_time(day + timedelta(days=1), time(0))
     opened = [(wall_time(day, a), wall_time(day, b)) for a, b in times.week.get(day.weekday(), [])]
     closures = [(max(a, day_start), min(b, day_end)) for a, b in times.closures if a < day_end and b > day_start]
@@ -148,7 +154,7 @@ def _day_cell(resource: Resource, times: rules.ResourceTimes, day: date, moment:
                                   f'/bookings/{b["id"]}', b["status"]))
         for a, z in times.busy:
             if a < day_end and z > day_start:
-                calendar = _("owner's calendar")
+                calendar = titles.get((resource.id, a, z)) or _("owner's calendar")
                 items.append(Item("busy", a, z, f"{_span_text(max(a, day_start), min(z, day_end))} {calendar}"))
     else:
         for a, z in _merge(taken):

@@ -18,7 +18,9 @@ async def _world_week(world, tuesday):
     await services.request_booking(world["stranger"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 8)
     await Closure.insert(Closure(resource=world["resource"].id, starts_at=at(tuesday + timedelta(days=1), 8),
                                  ends_at=at(tuesday + timedelta(days=1), 17), reason="onderhoud"))
-    await BusyBlock.insert(BusyBlock(resource=world["resource"].id, start=at(tuesday, 14), end=at(tuesday, 15)))
+    await BusyBlock.insert(BusyBlock(resource=world["resource"].id, start=at(tuesday, 14), end=at(tuesday, 15)),
+                           BusyBlock(resource=world["resource"].id, start=at(tuesday, 15), end=at(tuesday, 16),
+                                     summary="Bijscholing lasrobot"))
 
 
 async def test_owner_staff_see_bookings_with_school_and_status_closures_and_their_calendar(client, world, tuesday):
@@ -29,6 +31,7 @@ async def test_owner_staff_see_bookings_with_school_and_status_closures_and_thei
     assert "Lasatelier" in page.text
     assert "09:00–11:00 GO! Aalst" in page.text and "(aangevraagd)" in page.text
     assert "14:00–15:00 agenda van de eigenaar" in page.text
+    assert "15:00–16:00 Bijscholing lasrobot" in page.text  # the title from their own calendar
     assert "08:00–17:00 gesloten" in page.text or "08:00–16:30 gesloten" in page.text
     booking_links = re.findall(r'href="/bookings/(\d+)"', page.text)
     assert len(booking_links) == 1
@@ -41,8 +44,9 @@ async def test_teachers_see_free_and_taken_only_and_free_time_books(client, worl
     await login(client, "sofie@vti.be")
     page = await client.get(f"/planning/facilities/{world['facility'].id}?date={tuesday.isoformat()}")
     assert "GO! Aalst" not in page.text and "agenda van de eigenaar" not in page.text
+    assert "Bijscholing" not in page.text  # an owner's appointments are theirs
     assert "08:45–11:15 bezet" in page.text  # with the 15 minutes between bookings
-    assert "14:00–15:00 bezet" in page.text
+    assert "14:00–16:00 bezet" in page.text
     free = re.findall(r'<a class="board-item free" href="([^"]+)"', page.text)
     monday = tuesday - timedelta(days=1)
     assert f"/resources/{world['resource'].id}?week={monday.isoformat()}&amp;slot={tuesday.isoformat()}T11:30#book-form" \
