@@ -7,11 +7,12 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie
 from litestar.params import JSONBody, PathParameter
 
 from accounts.auth import login_required, role_required
 from accounts.tables import Membership
-from calendars import feeds, linking
+from calendars import feeds, linking, secrets
 from core.edge import Uow
 from core.errors import ValidationFailed, not_found
 from core.i18n import gettext as _
@@ -20,6 +21,8 @@ from core.web import ObjectId, form_data, render
 from core.web import redirect as go
 
 ICS = "text/calendar; charset=utf-8"
+NEW_FEED_COOKIE = "werkbank_new_feed"
+NEW_FEED_SECONDS = 300
 
 
 class FeedController(Controller):
@@ -56,7 +59,21 @@ class CalendarPagesController(Controller):
 
     @get("/", name="calendars")
     async def page(self, request: Request, uow: Uow) -> Response:
-        return await self._page(request, uow)
+        created = await self._just_created(request, uow)
+        response = await self._page(request, uow, **created)
+        if request.cookies.get(NEW_FEED_COOKIE):
+            response.delete_cookie(NEW_FEED_COOKIE, path="/calendars/")
+        return response
+
+    async def _just_created(self, request: Request, uow: Uow) -> dict:
+        """The feed created just before the redirect here, with its address: shown this once."""
+        sealed = request.cookies.get(NEW_FEED_COOKIE)
+        opened = secrets.unseal(uow.settings.secret_key, sealed, secrets.NEW_FEED, NEW_FEED_SECONDS) if sealed else None
+        feed_id, _sep, token = (opened or "").partition(":")
+        mine = {f.id: f for f in await feeds.my_feeds(uow)}
+        if not feed_id.isdigit() or int(feed_id) not in mine or not token:
+            return {}
+        return {"created": mine[int(feed_id)], "created_url": feeds.feed_url(uow.settings.base_url, token)}
 
     @post("/feeds", name="feed_create")
     async def create(self, request: Request, uow: Uow) -> Response:
@@ -67,7 +84,14 @@ class CalendarPagesController(Controller):
                                                   data.get("name", ""))
         except ValidationFailed as exc:
             return await self._page(request, uow, exc.status_code, error=str(exc), fields=exc.fields)
-        return await self._page(request, uow, 201, created=feed, created_url=feeds.feed_url(uow.settings.base_url, token))
+        # Redirect after the POST (a reload must not make a second feed); the address travels once,
+        # encrypted, in a cookie only this page reads, and is never stored.
+        response = go(request, "/calendars/", _("Your feed is created."))
+        response.set_cookie(Cookie(
+            key=NEW_FEED_COOKIE, value=secrets.seal(uow.settings.secret_key, f"{feed.id}:{token}", secrets.NEW_FEED),
+            path="/calendars/", httponly=True, samesite="lax", secure=uow.settings.secure_cookies,
+            max_age=NEW_FEED_SECONDS))
+        return response
 
     @post("/feeds/{feed_id:int}/revoke", name="feed_revoke")
     async def revoke(self, request: Request, uow: Uow, feed_id: ObjectId) -> Response:

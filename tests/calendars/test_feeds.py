@@ -124,13 +124,15 @@ async def test_the_feeds_page_creates_shows_once_and_revokes(client, world, tues
     assert "Mijn reservaties" in page.text and "VTI Gent" in page.text
     token = await csrf(client, "/calendars/")
     created = await client.post("/calendars/feeds", data={"choice": "mine:0", "name": "Werkbank", "_csrf_token": token})
-    assert created.status_code == 201
+    assert created.status_code == 200 and created.history[0].status_code == 303  # a reload makes no second feed
+    assert "Je feed is aangemaakt." in created.text
     url = re.search(r'id="feed-url" value="([^"]+)"', created.text).group(1)
     assert "webcal://" in created.text
     assert "nog niet: staat het adres in een agenda-app?" in created.text
     assert (await client.get(_path(url))).status_code == 200
     again = await client.get("/calendars/")
-    assert url not in again.text  # shown once
+    assert url not in again.text and "werkbank_new_feed" not in client.cookies  # shown once
+    assert await CalendarFeed.count() == 1
     assert "nog niet: staat het adres in een agenda-app?" not in again.text  # the poll is written down
     assert (await CalendarFeed.objects().first()).last_fetched_at is not None
     feed = await CalendarFeed.objects().first()
