@@ -119,6 +119,18 @@ def is_forbidden_address(ip: IPAddress) -> bool:
             or ip.is_unspecified or not ip.is_global)
 
 
+def is_never_allowed(ip: IPAddress) -> bool:
+    """Refused even where WERKBANK_CALENDAR_ALLOW_PRIVATE lets local calendar servers in: cloud
+    metadata, link-local (where metadata services live), multicast and unspecified addresses."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return is_never_allowed(ip.ipv4_mapped)
+    return ip in METADATA_ADDRESSES or ip.is_link_local or ip.is_multicast or ip.is_unspecified
+
+
+def _refused(ip: IPAddress, allow_private: bool) -> bool:
+    return is_never_allowed(ip) if allow_private else is_forbidden_address(ip)
+
+
 def _forbidden(host: str) -> ForbiddenAddress:
     return ForbiddenAddress(
         _l("The address %(host)s points to a local or private network. Only calendars on the public internet can be linked.",
@@ -141,13 +153,11 @@ def _numeric_address(host: str) -> IPAddress | None:
 
 def _check_host_literal(host: str, allow_private: bool) -> None:
     """The part of the check that needs no DNS: local names and IP literals."""
-    if allow_private:
-        return
     name = host.rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
+    if not allow_private and (name == "localhost" or name.endswith(".localhost")):
         raise _forbidden(host)
     address = _numeric_address(name)
-    if address is not None and is_forbidden_address(address):
+    if address is not None and _refused(address, allow_private):
         raise _forbidden(host)
 
 
@@ -179,7 +189,7 @@ class _GuardedBackend(httpcore.AnyIOBackend):
                              detail=f"{type(exc).__name__}: {exc}") from None
         if not addresses:
             raise FetchError(_l("The host name %(host)s could not be found.", host=host), host=host, detail="no addresses")
-        if not self.allow_private and any(is_forbidden_address(ipaddress.ip_address(a)) for a in addresses):
+        if any(_refused(ipaddress.ip_address(a), self.allow_private) for a in addresses):
             raise _forbidden(host)
         # With several addresses, one that swallows packets must not eat the whole deadline.
         attempt_timeout = timeout / 2 if timeout and len(addresses) > 1 else timeout

@@ -76,6 +76,22 @@ async def test_private_addresses_are_refused_before_any_connection(url):
     assert "local or private network" in english(caught.value)
 
 
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
+                                 "http://[::ffff:169.254.169.254]/", "http://169.254.1.1/", "http://0.0.0.0/"])
+async def test_metadata_and_link_local_addresses_are_refused_even_where_private_ones_are_allowed(url):
+    with pytest.raises(ForbiddenAddress):
+        await fetch_calendar(url, allow_private=True)
+
+
+async def test_a_name_resolving_to_the_metadata_service_is_refused_even_where_private_ones_are_allowed(web_server,
+                                                                                                      fake_dns):
+    fake_dns["metadata.example.test"] = ["169.254.169.254"]
+    with pytest.raises(ForbiddenAddress):
+        await fetch_calendar(f"http://metadata.example.test:{web_server.port}/ics", allow_private=True)
+    fake_dns["nas.example.test"] = ["127.0.0.1"]  # a calendar server on the same machine or network is fine there
+    assert (await fetch_calendar(f"http://nas.example.test:{web_server.port}/ics", allow_private=True)).status == 200
+
+
 async def test_a_refused_loopback_address_is_never_contacted(web_server):
     with pytest.raises(ForbiddenAddress):
         await fetch_calendar(web_server.url("ics"))
