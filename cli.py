@@ -82,6 +82,8 @@ async def migrate(wb: Werkbank) -> None:
 def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     import uvicorn
 
+    from core.logging import uvicorn_log_config
+
     settings = _settings()
 
     async def run_migrations():
@@ -95,7 +97,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     uvicorn.run(
         "app:create_app", factory=True, host=host, port=port, workers=workers,
         proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        log_level=settings.log_level.lower(),
+        log_level=settings.log_level.lower(), log_config=uvicorn_log_config(),
     )
 
 

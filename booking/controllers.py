@@ -156,7 +156,7 @@ class BookingController(Controller):
         """"Add to my calendar": the booking as a single-event iCalendar file."""
         current = await services.view(uow, booking_id)
         body = await ical_download(uow, current.booking.id)
-        return Response(content=body, media_type="text/calendar; charset=utf-8", headers={
+        return Response(content=body, media_type="text/calendar", headers={
             "Content-Disposition": f'attachment; filename="werkbank-{booking_id}.ics"', "Cache-Control": "private, no-cache"})
 
     async def _detail(self, request: Request, uow: Uow, booking_id: int, status_code: int = 200,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, PathParameter
 
@@ -20,7 +20,7 @@ from core.problems import problems
 from core.web import ObjectId, form_data, render
 from core.web import redirect as go
 
-ICS = "text/calendar; charset=utf-8"
+ICS = "text/calendar"  # Litestar adds "; charset=utf-8"
 NEW_FEED_COOKIE = "werkbank_new_feed"
 NEW_FEED_SECONDS = 300
 
@@ -31,7 +31,7 @@ class FeedController(Controller):
     include_in_schema = False
     path = "/ical"
 
-    @get("/{name:str}", name="ical_feed")
+    @route("/{name:str}", http_method=[HttpMethod.GET, HttpMethod.HEAD], name="ical_feed")
     async def feed(self, request: Request, uow: Uow, name: Annotated[str, PathParameter(max_length=120)]) -> Response:
         if not name.endswith(".ics"):
             raise not_found()
@@ -40,7 +40,8 @@ class FeedController(Controller):
         tag = found.etag
         headers = {"ETag": tag, "Cache-Control": "private, max-age=300, must-revalidate",
                    "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
-        wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",") if t.strip()]
+        # Weak comparison (RFC 9110 13.1.2): a proxy that compresses the answer marks the tag W/.
+        wanted = [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",") if t.strip()]
         if tag in wanted or "*" in wanted:
             return Response(content=b"", status_code=304, headers=headers)
         body = await feeds.render(uow, cache, found)

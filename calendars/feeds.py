@@ -158,10 +158,12 @@ def _statuses(statuses) -> str:
 
 STATE_SQL = {scope: (
     "SELECT u.language AS language, f.name AS name, f.last_fetched_at AS fetched, COUNT(b.id) AS n, "
-    "MAX(b.updated_at) AS changed, SUM(b.sequence) AS seq FROM calendar_feed f "
+    "MAX(b.updated_at) AS changed, SUM(b.sequence) AS seq, MAX(r.updated_at) AS resource_changed, "
+    "MAX(fa.updated_at) AS facility_changed FROM calendar_feed f "
     "JOIN account_user u ON u.id = f.\"user\" AND u.active "
     f"LEFT JOIN booking b ON {BOOKINGS_OF[scope]} AND b.\"start\" >= {{}} AND (b.status IN ({_statuses(FEED_STATUSES)}) "
     f"OR (b.status IN ({_statuses(GONE_STATUSES)}) AND b.updated_at >= {{}})) "
+    "LEFT JOIN resource r ON r.id = b.resource LEFT JOIN facility fa ON fa.id = r.facility "
     f"WHERE f.id = {{}} AND f.revoked_at IS NULL AND {PERMISSION[scope]} "
     "GROUP BY u.language, f.name, f.last_fetched_at") for scope in Scope}
 FETCH_NOTED_EVERY = timedelta(hours=1)  # how often a poll is written down (the feeds page shows it)
@@ -228,7 +230,9 @@ async def feed_state(uow: UnitOfWork, cache: FeedCache, token: str) -> FeedState
     if fetched is None or _aware(fetched) < now - FETCH_NOTED_EVERY:
         async with uow.transaction():
             await CalendarFeed.update({CalendarFeed.last_fetched_at: now}).where(CalendarFeed.id == key.feed_id)
-    raw = f"{key.feed_id}:{row['language']}:{row['name']}:{row['n']}:{row['changed']}:{row['seq']}:v2"
+    # The names and addresses in the events (a renamed resource, a moved facility) count too.
+    raw = (f"{key.feed_id}:{row['language']}:{row['name']}:{row['n']}:{row['changed']}:{row['seq']}:"
+           f"{row['resource_changed']}:{row['facility_changed']}:v3")
     return FeedState(key, '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"', row["language"] or "nl",
                      row["name"] or "")
 

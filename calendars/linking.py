@@ -91,6 +91,10 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
     url = str(clean)
     if url_auth and not username:
         username, password = url_auth
+    same = (LinkedCalendar.url == url) & (LinkedCalendar.active == True)  # noqa: E712
+    same &= (LinkedCalendar.resource == resource_id) if resource_id else (LinkedCalendar.facility == facility_id)
+    if await LinkedCalendar.exists().where(same):  # it would block the same time twice (and write each booking twice)
+        raise _field(_("This calendar is already linked to %(name)s.", name=target_name))
     auth = (username, password) if username else None
     moment = uow.now()
     try:  # try the address before saving it: the owner hears at once what is wrong

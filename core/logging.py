@@ -3,8 +3,10 @@ readable text."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import re
 import sys
 from datetime import datetime, timezone
 
@@ -35,3 +37,32 @@ def configure(fmt: str = "text", level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+# Paths that carry a secret (a feed's token, an invitation, a password reset): an access log line
+# must not become a way to read someone's calendar or take over an account.
+SECRET_PATHS = re.compile(r"^(/ical/|/invitations/|/password/reset/)[^/?#\s]+")
+
+
+def redact_path(path: str) -> str:
+    return SECRET_PATHS.sub(lambda match: match[1] + "…", path)
+
+
+class RedactSecretPaths(logging.Filter):
+    """For uvicorn's access log, whose arguments are (client, method, path, http version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], redact_path(record.args[2]), *record.args[3:])
+        return True
+
+
+def uvicorn_log_config() -> dict:
+    """uvicorn's own logging set-up, with secret paths left out of the access log (a dict, so that
+    every worker process uvicorn starts applies it)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_secret_paths"] = {"()": "core.logging.RedactSecretPaths"}
+    config["handlers"]["access"].setdefault("filters", []).append("redact_secret_paths")
+    return config

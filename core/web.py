@@ -32,7 +32,7 @@ FLASH_COOKIE = "werkbank_flash"
 CSRF_COOKIE = "werkbank_csrf"
 SESSION_COOKIE = "werkbank_session"
 LANGUAGE_COOKIE = "werkbank_lang"
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar adds "; charset=utf-8"
 PROBLEM = "application/problem+json"
 
 # A database id: a positive integer that fits PostgreSQL's `integer` (a larger one is refused

@@ -79,6 +79,9 @@ async def test_a_published_ics_address_is_linked_without_credentials_and_bad_inp
     assert linked.status_code == 201, linked.text
     assert linked.json()["kind"] == "ics" and linked.json()["target_kind"] == "facility"
     assert linked.json()["has_credentials"] is False
+    twice = await client.post("/api/v1/calendars", headers=staff, json={
+        "target_kind": "facility", "target_id": world["facility"].id, "url": web_server.url("/ics")})
+    assert twice.status_code == 422 and "al gekoppeld aan Metaalcampus" in twice.json()["detail"]
 
     for data, field in (({"target_kind": "school", "target_id": 1, "url": "https://x.example/a.ics"}, "target_kind"),
                         ({"target_kind": "resource", "target_id": world["resource"].id, "url": "ftp://x/a.ics"}, "url"),

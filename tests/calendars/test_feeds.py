@@ -6,6 +6,7 @@ token or a user who lost the right to see it."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import icalendar
 
@@ -56,6 +57,24 @@ async def test_a_teacher_feed_is_valid_icalendar_that_follows_every_change(clien
 
     unchanged = await client.get(feed, headers={"If-None-Match": tag})
     assert unchanged.status_code == 304 and unchanged.content == b""
+    assert (await client.get(feed, headers={"If-None-Match": f"W/{tag}"})).status_code == 304  # as a gzip proxy marks it
+    head = await client.head(feed)
+    assert head.status_code == 200 and head.headers["etag"] == tag and head.content == b""
+    assert first.headers["content-type"] == "text/calendar; charset=utf-8"
+
+    # A renamed resource or a moved site is news for the subscribers too.
+    from inventory.tables import Facility, Resource
+
+    await Resource.update({Resource.name: "Lasatelier 2", Resource.updated_at: datetime.now(timezone.utc)},
+                          force=True)
+    renamed = await client.get(feed, headers={"If-None-Match": tag})
+    assert renamed.status_code == 200 and "Lasatelier 2" in renamed.text
+    tag = renamed.headers["etag"]
+    await Facility.update({Facility.street: "Nieuwe Dok 1", Facility.updated_at: datetime.now(timezone.utc)},
+                          force=True)
+    moved = await client.get(feed, headers={"If-None-Match": tag})
+    assert moved.status_code == 200 and "Nieuwe Dok 1" in moved.text.replace("\r\n ", "")
+    tag = moved.headers["etag"]
 
     await services.approve(world["staff"], booking.id)
     changed = await client.get(feed, headers={"If-None-Match": tag})
@@ -152,3 +171,30 @@ async def test_add_to_my_calendar_is_a_single_event_file(client, world, tuesday)
     assert event.decoded("DTEND") == at(tuesday, 11)
     await login(client, "an@go.be")
     assert (await client.get(f"/bookings/{booking.id}/calendar.ics")).status_code == 404
+
+
+def test_the_access_log_never_holds_a_feed_token_or_another_secret_path():
+    import logging.config
+
+    from core.logging import uvicorn_log_config
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    logging.config.dictConfig(uvicorn_log_config())  # what `werkbank serve` gives uvicorn
+    access = logging.getLogger("uvicorn.access")
+    keep = Keep()
+    for log_filter in access.handlers[0].filters:
+        keep.addFilter(log_filter)
+    access.addHandler(keep)
+    try:
+        for path in ("/ical/Zs8-geheim_token.ics", "/invitations/uitnodiging-geheim", "/password/reset/reset-geheim?x=1",
+                     "/resources/3?week=2026-12-07"):
+            access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", path, "1.1", 200)
+    finally:
+        access.removeHandler(keep)
+    assert len(seen) == 4 and not any("geheim" in line for line in seen)
+    assert "/ical/…" in seen[0] and "/resources/3?week=2026-12-07" in seen[3]
