@@ -161,8 +161,9 @@ async def check_rules(resource: Resource, times: ResourceTimes, start: datetime,
                                         **{"from": format_datetime(a, "short"), "to": format_datetime(b, "short")}))
     for a, b in times.busy:
         if a < end and start < b:
-            raise _violation("start", _("The owner has blocked %(from)s to %(to)s in their calendar.",
-                                        **{"from": format_datetime(a, "short"), "to": format_datetime(b, "short")}))
+            same_day = a.astimezone(BRUSSELS).date() == b.astimezone(BRUSSELS).date()
+            span = f"{format_datetime(a, 'short')}–{format_time(b) if same_day else format_datetime(b, 'short')}"
+            raise _violation("start", _("That time is taken in the owner's own agenda (%(span)s).", span=span))
 
 
 def _opening_message(week, start: datetime) -> str:

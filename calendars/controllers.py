@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
+from litestar import Controller, HttpMethod, Request, Response, delete, get, patch, post, route
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody, PathParameter
 
@@ -15,6 +15,7 @@ from accounts.tables import Membership
 from calendars import feeds, linking, secrets
 from core.edge import Uow
 from core.errors import ValidationFailed, not_found
+from core.i18n import BRUSSELS
 from core.i18n import gettext as _
 from core.problems import problems
 from core.web import ObjectId, form_data, render
@@ -147,7 +148,7 @@ class FeedApiController(Controller):
 
 def _out(feed, url: str | None = None) -> FeedOut:
     return FeedOut(id=feed.id, kind=KIND_OF_SCOPE.get(feed.scope, feed.scope), target_id=feed.object_id, name=feed.name,
-                   created_at=feed.created_at.isoformat(), url=url)
+                   created_at=_when(feed.created_at), url=url)
 
 
 # --- linked calendars through the API ------------------------------------------------------------
@@ -161,6 +162,11 @@ class CalendarIn(msgspec.Struct):
     password: Annotated[str, msgspec.Meta(max_length=500)] = ""
     write_back: bool = False
     name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class CredentialsIn(msgspec.Struct):
+    username: Annotated[str, msgspec.Meta(max_length=200)]
+    password: Annotated[str, msgspec.Meta(max_length=500)]
 
 
 class ConflictOut(msgspec.Struct):
@@ -219,6 +225,12 @@ class LinkedCalendarApiController(Controller):
     async def show(self, uow: Uow, calendar_id: ObjectId) -> CalendarOut:
         return _calendar_out(await linking.view(uow, calendar_id), uow.now())
 
+    @patch("/{calendar_id:int}", summary="New credentials for a linked calendar (tried before they are stored)",
+           responses=problems(401, 403, 404, 422))
+    async def change(self, uow: Uow, calendar_id: ObjectId, data: JSONBody[CredentialsIn]) -> CalendarOut:
+        await linking.change_credentials(uow, calendar_id, data.username, data.password)
+        return _calendar_out(await linking.view(uow, calendar_id), uow.now())
+
     @post("/{calendar_id:int}/sync", status_code=200, summary="Read the calendar now and answer with its state "
           "(409 while another process is reading it)", responses=problems(401, 403, 404, 409))
     async def sync(self, uow: Uow, calendar_id: ObjectId) -> CalendarOut:
@@ -231,7 +243,7 @@ class LinkedCalendarApiController(Controller):
 
 
 def _when(moment) -> str | None:
-    return moment.isoformat() if moment else None
+    return moment.astimezone(BRUSSELS).isoformat() if moment else None
 
 
 def _calendar_out(view: linking.LinkedView, now) -> CalendarOut:
@@ -251,7 +263,7 @@ def _calendar_out(view: linking.LinkedView, now) -> CalendarOut:
         last_attempt_at=_when(c.last_attempt_at), next_sync_at=_when(c.next_sync_at), last_error=c.last_error,
         write_error=c.write_error, failures=c.failures or 0, busy_events=c.busy_count or 0,
         conflicts=[ConflictOut(booking_id=x["booking"], resource=x["resource"] or "", school=x["school"] or "",
-                               start=x["start"].isoformat(), end=x["end"].isoformat(), summary=x["summary"] or "")
+                               start=_when(x["start"]), end=_when(x["end"]), summary=x["summary"] or "")
                    for x in view.conflicts])
 
 
@@ -265,7 +277,8 @@ class LinkedCalendarsController(Controller):
     async def _page(self, request: Request, uow: Uow, status_code: int = 200, **extra) -> Response:
         return render(request, "calendars/linked.html", {
             "calendars": await linking.linked(uow), "targets": await linking.targets(uow),
-            "sync_minutes": uow.settings.calendar_sync_minutes, "form": {}, "fields": {}, **extra},
+            "sync_minutes": uow.settings.calendar_sync_minutes, "form": {}, "fields": {}, "credentials_error": {},
+            "credentials_form": {}, **extra},
             status_code=status_code)
 
     @get("/", name="linked_calendars")
@@ -290,6 +303,17 @@ class LinkedCalendarsController(Controller):
     async def sync(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:
         await linking.sync_now(uow, calendar_id)
         return go(request, "/calendars/linked/", _("The calendar is read again in a moment."))
+
+    @post("/{calendar_id:int}/credentials", name="linked_calendar_credentials")
+    async def credentials(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:
+        data = await form_data(request)
+        try:
+            calendar = await linking.change_credentials(uow, calendar_id, data.get("username", ""), data.get("password", ""))
+        except ValidationFailed as exc:
+            return await self._page(request, uow, exc.status_code, credentials_error={calendar_id: str(exc)},
+                                    credentials_form={calendar_id: {"username": data.get("username", "")}})
+        return go(request, "/calendars/linked/", _("The new user name and password of %(name)s work; the calendar is "
+                                                   "read again now.", name=calendar.name))
 
     @post("/{calendar_id:int}/unlink", name="linked_calendar_unlink")
     async def unlink(self, request: Request, uow: Uow, calendar_id: ObjectId) -> Response:

@@ -95,9 +95,24 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
     same &= (LinkedCalendar.resource == resource_id) if resource_id else (LinkedCalendar.facility == facility_id)
     if await LinkedCalendar.exists().where(same):  # it would block the same time twice (and write each booking twice)
         raise _field(_("This calendar is already linked to %(name)s.", name=target_name))
-    auth = (username, password) if username else None
+    found = await _try(uow, kind, url, (username, password) if username else None, write_back)
+    name = name or found
     moment = uow.now()
-    try:  # try the address before saving it: the owner hears at once what is wrong
+    async with uow.transaction():
+        calendar = LinkedCalendar(
+            owner=owner, resource=resource_id, facility=facility_id, kind=kind, name=(name or target_name)[:200],
+            url=url, username=username[:200], password_encrypted=secrets.encrypt(settings.secret_key, password or ""),
+            write_back=bool(write_back), created_by=uow.actor.user.id, created_at=moment, next_sync_at=moment)
+        await calendar.save()
+        uow.record(CalendarLinked(calendar.id))
+    return calendar
+
+
+async def _try(uow: UnitOfWork, kind: str, url: str, auth: tuple[str, str] | None, write_back: bool) -> str:
+    """Try the calendar before saving it, so the owner hears at once what is wrong. Returns the
+    name a CalDAV server gives it ("" otherwise)."""
+    settings, moment = uow.settings, uow.now()
+    try:
         if kind == LinkedCalendar.Kind.caldav:
             checked = await caldav.check_calendar(url, auth, allow_private=settings.calendar_allow_private)
             if not checked.get("is_calendar"):
@@ -105,20 +120,31 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
             if write_back and checked.get("writable") is False:
                 raise _field(_("This account may only read the calendar; give it write access or leave write-back off."),
                              "write_back")
-            name = name or checked.get("displayname") or ""
-        else:
-            fetched = await fetch_calendar(url, auth=auth, allow_private=settings.calendar_allow_private,
-                                           max_bytes=settings.calendar_max_bytes)
-            await asyncio.to_thread(busy_spans, fetched.body, moment, moment + timedelta(days=30),
-                                    ignore_uid_prefix=ical.UID_PREFIX, max_bytes=settings.calendar_max_bytes)
+            return checked.get("displayname") or ""
+        fetched = await fetch_calendar(url, auth=auth, allow_private=settings.calendar_allow_private,
+                                       max_bytes=settings.calendar_max_bytes)
+        await asyncio.to_thread(busy_spans, fetched.body, moment, moment + timedelta(days=30),
+                                ignore_uid_prefix=ical.UID_PREFIX, max_bytes=settings.calendar_max_bytes)
+        return ""
     except (FetchError, CalendarError) as exc:
-        raise _field(str(exc)) from None
+        field = "password" if auth and getattr(exc, "status", None) in (401, 403) else "url"
+        raise _field(str(exc), field) from None
+
+
+async def change_credentials(uow: UnitOfWork, calendar_id: int, username: str, password: str) -> LinkedCalendar:
+    """A new user name and password (the old password stopped working): tried, then stored
+    encrypted, and the calendar is read again at once."""
+    calendar = await _own(uow, calendar_id)
+    username = (username or "").strip()[:200]
+    if not username or not password:
+        raise _field(_("Enter the user name and the password."), "password")
+    await _try(uow, calendar.kind, calendar.url, (username, password), calendar.write_back)
     async with uow.transaction():
-        calendar = LinkedCalendar(
-            owner=owner, resource=resource_id, facility=facility_id, kind=kind, name=(name or target_name)[:200],
-            url=url, username=username[:200], password_encrypted=secrets.encrypt(settings.secret_key, password or ""),
-            write_back=bool(write_back), created_by=uow.actor.user.id, created_at=moment, next_sync_at=moment)
-        await calendar.save()
+        await LinkedCalendar.update({
+            LinkedCalendar.username: username,
+            LinkedCalendar.password_encrypted: secrets.encrypt(uow.settings.secret_key, password),
+            LinkedCalendar.failures: 0, LinkedCalendar.last_error: "", LinkedCalendar.write_error: "",
+            LinkedCalendar.etag: "", LinkedCalendar.next_sync_at: uow.now()}).where(LinkedCalendar.id == calendar.id)
         uow.record(CalendarLinked(calendar.id))
     return calendar
 

@@ -90,7 +90,7 @@ async def test_a_published_ics_address_is_linked_without_credentials_and_bad_inp
         refused = await client.post("/api/v1/calendars", headers=staff, json=data)
         assert refused.status_code == 422, (data, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
-        assert field in refused.json().get("fields", {}) or field in refused.text
+        assert field in refused.json().get("errors", {}), refused.json()
     assert await LinkedCalendar.count() == 1  # nothing half-written
 
 
@@ -128,3 +128,41 @@ async def test_who_may_see_and_change_a_linked_calendar(client, world, create_or
         "target_kind": "resource", "target_id": world["resource"].id, "url": web_server.url("/ics")})
     assert refused.status_code == 403
     assert await LinkedCalendar.count() == 1
+
+
+async def test_a_calendar_whose_password_changed_gets_the_new_one_on_the_page_and_through_the_api(
+        client, world, tuesday, radicale, radicale_calendar, wb):
+    from calendars import secrets
+    from tests.conftest import csrf, login
+
+    staff = await _api(client, world["staff"])
+    created = (await client.post("/api/v1/calendars", headers=staff, json={
+        "target_kind": "resource", "target_id": world["resource"].id, "url": radicale_calendar,
+        "username": radicale.user, "password": radicale.password})).json()
+    # The password stops working (as when the owner changes it at their calendar server).
+    await LinkedCalendar.update({LinkedCalendar.password_encrypted: secrets.encrypt(wb.settings.secret_key, "oud")}, force=True)
+    assert (await client.post(f"/api/v1/calendars/{created['id']}/sync", headers=staff)).json()["state"] == "failing"
+
+    await login(client, "staff@metaal.be")
+    token = await csrf(client, "/calendars/linked/")
+    page = await client.get("/calendars/linked/")
+    assert "Een nieuwe gebruikersnaam of een nieuw wachtwoord ingeven" in page.text
+    wrong = await client.post(f"/calendars/linked/{created['id']}/credentials",
+                              data={"username": radicale.user, "password": "nog-altijd-fout", "_csrf_token": token})
+    assert wrong.status_code == 422 and "gebruikersnaam of het wachtwoord" in wrong.text
+    assert 'aria-invalid="true"' in wrong.text and "nog-altijd-fout" not in wrong.text
+    assert (await LinkedCalendar.objects().first()).failures == 1  # nothing stored
+
+    fixed = await client.post(f"/calendars/linked/{created['id']}/credentials",
+                              data={"username": radicale.user, "password": radicale.password, "_csrf_token": token})
+    assert fixed.status_code == 200 and "werken; de agenda wordt nu opnieuw ingelezen" in fixed.text
+    calendar = await LinkedCalendar.objects().first()
+    assert calendar.failures == 0 and calendar.last_error == "" and radicale.password not in calendar.password_encrypted
+
+    refused = await client.patch(f"/api/v1/calendars/{created['id']}", headers=staff,
+                                 json={"username": radicale.user, "password": "fout"})
+    assert refused.status_code == 422 and refused.json()["errors"].get("password")
+    changed = await client.patch(f"/api/v1/calendars/{created['id']}", headers=staff,
+                                 json={"username": radicale.user, "password": radicale.password})
+    assert changed.status_code == 200 and changed.json()["state"] in ("pending", "ok")
+    assert changed.json()["last_success_at"] is None or changed.json()["last_success_at"].endswith(("+01:00", "+02:00"))

@@ -47,10 +47,11 @@ async def test_an_owner_links_a_calendar_and_sees_its_state(live_server, browser
     await _login(page, live_server, "eigenaar@demo.werkbank.be")
     await page.goto(f"{live_server}/inventory/")
     await page.get_by_role("button", name="Gekoppelde agenda's").click()
+    await page.get_by_label("Blokkeert de tijd van").select_option(index=1)  # the first site, as before
     await page.get_by_label("Een CalDAV-agenda").check()
     await page.get_by_label("Adres", exact=True).fill(calendar_url)
-    await page.get_by_label("Gebruikersnaam (CalDAV)").fill(radicale.user)
-    await page.get_by_label("Wachtwoord (CalDAV)").fill(radicale.password)
+    await page.get_by_label("Gebruikersnaam (als de agenda erom vraagt)").fill(radicale.user)
+    await page.get_by_label("Wachtwoord (als de agenda erom vraagt)").fill(radicale.password)
     await page.get_by_role("button", name="Agenda koppelen").click()
     assert "is gekoppeld" in await page.content()
     assert "Wacht op de eerste keer inlezen" in await page.content()
