@@ -125,7 +125,7 @@ async def on_series_requested(uow: UnitOfWork, event: events.SeriesRequested) ->
                      else _l("New series of requests for %(resource)s"))
     await _send(uow, event, owner=(owner_subject, "booking/mail/series_requested.txt"),
                 teacher=(_l("Your series is confirmed"), "booking/mail/series_confirmed.txt") if confirmed else None,
-                booking_ids=list(event.booking_ids))
+                booking_ids=list(event.booking_ids), invite="PUBLISH" if confirmed else "")
 
 
 async def on_series_cancelled(uow: UnitOfWork, event: events.SeriesCancelled) -> None:
@@ -177,21 +177,29 @@ async def load_mail_context(uow: UnitOfWork, data: dict) -> dict:
         "link": f"{base}/bookings/{first.id}", "inbox": f"{base}/bookings/inbox",
         "bookings_link": f"{base}/bookings", "by_owner": data.get("by_owner", False),
         "previous_start": data.get("previous_start"), "previous_end": data.get("previous_end"),
-        "_calendar": await _invitation(uow, first.id, data) if data.get("invite") and data.get("audience") == TEACHER
-        else b"",
+        "_calendar": await _invitation(uow, [b.id for b in bookings], data)
+        if data.get("invite") and data.get("audience") == TEACHER else b"",
     }
 
 
-async def _invitation(uow: UnitOfWork, booking_id: int, data: dict) -> bytes:
+async def _invitation(uow: UnitOfWork, booking_ids: list[int], data: dict) -> bytes:
     """METHOD:REQUEST (it is in your calendar) or METHOD:CANCEL, the organizer the platform's
     mailbox and the attendee the teacher, with the booking's UID and SEQUENCE, so that a later
-    mail updates or removes the same event."""
+    mail updates or removes the same event. A series: METHOD:PUBLISH with every date (an
+    invitation holds one event; the dates keep their own UIDs, so a later cancellation of one
+    date removes just that one)."""
     from email.utils import parseaddr
 
     from booking import ical
     from core.tables import AuditEntry
 
     method = data["invite"]
+    organizer = parseaddr(uow.settings.mail_from)[1] or "noreply@werkbank.local"
+    if method == "PUBLISH":
+        rows = await Booking.select(*ical.EVENT_COLUMNS).where(Booking.id.is_in(booking_ids)).order_by(Booking.start)
+        return ical.calendar_bytes([ical.event(ical.event_data(dict(row)), uow.settings.base_url) for row in rows],
+                                   method=method)
+    booking_id = booking_ids[0]
     if method == "CANCEL":  # only what was put in the teacher's calendar before is taken out again
         invited = await AuditEntry.count().where(
             (AuditEntry.object_type == "booking") & (AuditEntry.object_id == str(booking_id))
@@ -202,6 +210,5 @@ async def _invitation(uow: UnitOfWork, booking_id: int, data: dict) -> bytes:
     item = ical.event_data(dict(rows[0]))
     if method == "CANCEL":
         item.booking.status = Booking.Status.cancelled
-    organizer = parseaddr(uow.settings.mail_from)[1] or "noreply@werkbank.local"
     return ical.calendar_bytes([ical.event(item, uow.settings.base_url, organizer=organizer, attendee=True)],
                                method=method)

@@ -142,6 +142,10 @@ def build_email(settings: Settings, row: OutboxMessage) -> EmailMessage:
         method = next((line.split(":", 1)[1].strip() for line in row.calendar_part.splitlines()
                        if line.startswith("METHOD:")), "PUBLISH")
         data = row.calendar_part.encode()
+        if method == "PUBLISH":  # several dates to add (a series), no invitation: a file to open
+            message.add_attachment(data, maintype="text", subtype="calendar", filename="werkbank-reeks.ics"
+                                   if row.language == "nl" else "werkbank-series.ics")
+            return message
         message.add_alternative(data, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"},
                                 cte="base64")
         message.add_attachment(data, maintype="application", subtype="ics", filename="uitnodiging.ics"

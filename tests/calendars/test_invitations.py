@@ -79,3 +79,31 @@ async def test_a_request_that_was_never_confirmed_is_declined_without_a_calendar
     await mail.send_pending(outbox)
     [declined] = [m for rcpt, m in smtp_server.messages if rcpt == ["sofie@vti.be"]]
     assert not [p for p in declined.walk() if p.get_content_type() == "text/calendar"]
+
+
+async def test_a_confirmed_series_comes_as_one_file_with_every_date_and_one_cancelled_date_leaves_it(
+        wb, world, tuesday, smtp_server):
+    from booking import recurrence
+    from tests.booking.test_structure import _weekly
+
+    await Resource.update({Resource.needs_approval: False}, force=True)
+    rule, spans = _weekly(tuesday, 3)
+    _series, booked, _skipped = await recurrence.book_series(world["teacher"], world["resource"].id, rule, spans, 10)
+    outbox = _smtp(wb, smtp_server.url)
+    await mail.render_pending(outbox)
+    await mail.send_pending(outbox)
+    [confirmed] = [m for rcpt, m in smtp_server.messages if rcpt == ["sofie@vti.be"]]
+    part, cal = _calendar_part(confirmed)
+    assert part.get_filename() == "werkbank-reeks.ics" and part.get_param("method") is None  # a file, no invitation
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert [str(e["UID"]) for e in cal.walk("VEVENT")] == [f"werkbank-booking-{b.id}@testserver.local" for b in booked]
+    assert "zet elke datum in je agenda" in confirmed.get_body(("plain",)).get_content()
+
+    await services.cancel(world["teacher"], booked[1].id)
+    await mail.render_pending(outbox)
+    await mail.send_pending(outbox)
+    cancelled = [m for rcpt, m in smtp_server.messages if rcpt == ["sofie@vti.be"]][-1]
+    part, cal = _calendar_part(cancelled)
+    assert part.get_param("method") == "CANCEL"
+    [gone] = cal.walk("VEVENT")
+    assert str(gone["UID"]) == f"werkbank-booking-{booked[1].id}@testserver.local"
