@@ -18,6 +18,7 @@ from accounts.tables import Membership, Organisation
 from booking import ical
 from booking.tables import HOLDING_STATUSES, Booking
 from calendars.tables import CalendarFeed
+from core import audit
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
 from core.i18n import use_language
@@ -104,6 +105,7 @@ async def create_feed(uow: UnitOfWork, scope: str, object_id: int | None = None,
         feed = CalendarFeed(user=actor.user.id, scope=scope, object_id=object_id, name=name,
                             token_hash=hash_token(token), created_at=uow.now())
         await feed.save()
+        await audit.record(actor, "feed.created", "calendar_feed", feed.id, scope=scope, target=object_id)
     return feed, token
 
 
@@ -119,6 +121,7 @@ async def revoke_feed(uow: UnitOfWork, feed_id: int) -> None:
         if feed is None or (feed.user != uow.actor.user.id and not uow.actor.is_platform_admin):
             raise NotFound(_("This feed does not exist."))
         await CalendarFeed.update({CalendarFeed.revoked_at: uow.now()}).where(CalendarFeed.id == feed_id)
+        await audit.record(uow.actor, "feed.revoked", "calendar_feed", feed_id)
 
 
 def feed_url(base_url: str, token: str) -> str:

@@ -17,6 +17,7 @@ from calendars.fetch import FetchError, display_host, fetch_calendar, prepare_ur
 from calendars.ics_import import CalendarError, busy_spans
 from calendars.sync import CalendarLinked, source_of
 from calendars.tables import CalendarConflict, LinkedCalendar, WrittenEvent
+from core import audit
 from core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
 from core.uow import UnitOfWork
@@ -104,6 +105,8 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
             url=url, username=username[:200], password_encrypted=secrets.encrypt(settings.secret_key, password or ""),
             write_back=bool(write_back), created_by=uow.actor.user.id, created_at=moment, next_sync_at=moment)
         await calendar.save()
+        await audit.record(uow.actor, "calendar.linked", "linked_calendar", calendar.id, kind=kind,
+                           target=target, host=display_host(url), write_back=bool(write_back))
         uow.record(CalendarLinked(calendar.id))
     return calendar
 
@@ -145,6 +148,7 @@ async def change_credentials(uow: UnitOfWork, calendar_id: int, username: str, p
             LinkedCalendar.password_encrypted: secrets.encrypt(uow.settings.secret_key, password),
             LinkedCalendar.failures: 0, LinkedCalendar.last_error: "", LinkedCalendar.write_error: "",
             LinkedCalendar.etag: "", LinkedCalendar.next_sync_at: uow.now()}).where(LinkedCalendar.id == calendar.id)
+        await audit.record(uow.actor, "calendar.credentials_changed", "linked_calendar", calendar.id)
         uow.record(CalendarLinked(calendar.id))
     return calendar
 
@@ -165,6 +169,7 @@ async def unlink(uow: UnitOfWork, calendar_id: int) -> bool:
         calendar = await _own(uow, calendar_id)
         await booking_services.replace_busy_blocks(uow, source_of(calendar.id), [], [])
         await CalendarConflict.delete().where(CalendarConflict.calendar == calendar.id)
+        await audit.record(uow.actor, "calendar.unlinked", "linked_calendar", calendar.id, name=calendar.name)
         if not await WrittenEvent.exists().where(WrittenEvent.calendar == calendar.id):
             await LinkedCalendar.delete().where(LinkedCalendar.id == calendar.id)
             return False

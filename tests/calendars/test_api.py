@@ -69,6 +69,12 @@ async def test_an_owner_links_reads_and_unlinks_a_calendar_through_the_api(clien
     assert (await client.delete(f"/api/v1/calendars/{body['id']}", headers=staff)).status_code == 204
     assert await BusyBlock.count() == 0 and await LinkedCalendar.count() == 0
     assert (await client.get(f"/api/v1/calendars/{body['id']}", headers=staff)).status_code == 404
+    from core.tables import AuditEntry
+
+    trail = await AuditEntry.select(AuditEntry.action, AuditEntry.data).where(
+        AuditEntry.object_type == "linked_calendar").order_by(AuditEntry.id)
+    assert [row["action"] for row in trail] == ["calendar.linked", "calendar.unlinked"]
+    assert radicale_password not in str(trail) and "127.0.0.1" in str(trail[0]["data"])
 
 
 async def test_a_published_ics_address_is_linked_without_credentials_and_bad_input_gets_a_problem(client, world,

@@ -158,6 +158,10 @@ async def test_the_feeds_page_creates_shows_once_and_revokes(client, world, tues
     revoked = await client.post(f"/calendars/feeds/{feed.id}/revoke", data={"_csrf_token": token})
     assert revoked.status_code == 200
     assert (await client.get(_path(url))).status_code == 404
+    from core.tables import AuditEntry
+
+    assert [row["action"] for row in await AuditEntry.select(AuditEntry.action).where(
+        AuditEntry.object_type == "calendar_feed").order_by(AuditEntry.id)] == ["feed.created", "feed.revoked"]
 
 
 async def test_add_to_my_calendar_is_a_single_event_file(client, world, tuesday):
