@@ -277,7 +277,8 @@ class LinkedCalendarsController(Controller):
     async def _page(self, request: Request, uow: Uow, status_code: int = 200, **extra) -> Response:
         return render(request, "calendars/linked.html", {
             "calendars": await linking.linked(uow), "targets": await linking.targets(uow),
-            "sync_minutes": uow.settings.calendar_sync_minutes, "form": {}, "fields": {}, "credentials_error": {},
+            "sync_minutes": uow.settings.calendar_sync_minutes, "now": uow.now(), "form": {}, "fields": {},
+            "credentials_error": {},
             "credentials_form": {}, **extra},
             status_code=status_code)
 

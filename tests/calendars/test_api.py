@@ -162,6 +162,11 @@ async def test_a_calendar_whose_password_changed_gets_the_new_one_on_the_page_an
     fixed = await client.post(f"/calendars/linked/{created['id']}/credentials",
                               data={"username": radicale.user, "password": radicale.password, "_csrf_token": token})
     assert fixed.status_code == 200 and "werken; de agenda wordt nu opnieuw ingelezen" in fixed.text
+    assert "Wordt zo meteen ingelezen" in fixed.text and 'hx-trigger="every 3s"' in fixed.text  # it shows the result
+    await client.post(f"/api/v1/calendars/{created['id']}/sync", headers=staff)
+    read = await client.get("/calendars/linked/")
+    assert "Wordt zo meteen ingelezen" not in read.text and 'hx-trigger="every 3s"' not in read.text
+    assert "Ingelezen" in read.text
     calendar = await LinkedCalendar.objects().first()
     assert calendar.failures == 0 and calendar.last_error == "" and radicale.password not in calendar.password_encrypted
 

@@ -147,12 +147,14 @@ async def test_the_feeds_page_creates_shows_once_and_revokes(client, world, tues
     assert "Je feed is aangemaakt." in created.text
     url = re.search(r'id="feed-url" value="([^"]+)"', created.text).group(1)
     assert "webcal://" in created.text
-    assert "nog niet: staat het adres in een agenda-app?" in created.text
+    assert "Nog niet gelezen door een agenda-app. Heb je het adres al in je agenda gezet?" in created.text
+    assert "Toont: Mijn reservaties" in created.text
     assert (await client.get(_path(url))).status_code == 200
     again = await client.get("/calendars/")
     assert url not in again.text and "werkbank_new_feed" not in client.cookies  # shown once
     assert await CalendarFeed.count() == 1
-    assert "nog niet: staat het adres in een agenda-app?" not in again.text  # the poll is written down
+    assert "Nog niet gelezen door een agenda-app" not in again.text  # the poll is written down
+    assert "Laatst gelezen door een agenda-app:" in again.text
     assert (await CalendarFeed.objects().first()).last_fetched_at is not None
     feed = await CalendarFeed.objects().first()
     revoked = await client.post(f"/calendars/feeds/{feed.id}/revoke", data={"_csrf_token": token})
