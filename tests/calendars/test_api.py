@@ -166,7 +166,8 @@ async def test_a_calendar_whose_password_changed_gets_the_new_one_on_the_page_an
     await client.post(f"/api/v1/calendars/{created['id']}/sync", headers=staff)
     read = await client.get("/calendars/linked/")
     assert "Wordt zo meteen ingelezen" not in read.text and 'hx-trigger="every 3s"' not in read.text
-    assert "Ingelezen" in read.text
+    assert "Ingelezen" in read.text and 'href="/calendars/"' in read.text
+    assert 'href="/calendars/linked/"' in (await client.get("/calendars/")).text  # the two ways, linked both ways
     calendar = await LinkedCalendar.objects().first()
     assert calendar.failures == 0 and calendar.last_error == "" and radicale.password not in calendar.password_encrypted
 

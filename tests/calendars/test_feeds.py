@@ -141,6 +141,7 @@ async def test_the_feeds_page_creates_shows_once_and_revokes(client, world, tues
     await login(client, "sofie@vti.be")
     page = await client.get("/calendars/")
     assert "Mijn reservaties" in page.text and "VTI Gent" in page.text
+    assert 'href="/calendars/linked/"' not in page.text  # a teacher links no calendars
     token = await csrf(client, "/calendars/")
     created = await client.post("/calendars/feeds", data={"choice": "mine:0", "name": "Werkbank", "_csrf_token": token})
     assert created.status_code == 200 and created.history[0].status_code == 303  # a reload makes no second feed
