@@ -177,4 +177,8 @@ async def test_a_calendar_whose_password_changed_gets_the_new_one_on_the_page_an
     changed = await client.patch(f"/api/v1/calendars/{created['id']}", headers=staff,
                                  json={"username": radicale.user, "password": radicale.password})
     assert changed.status_code == 200 and changed.json()["state"] in ("pending", "ok")
-    assert changed.json()["last_success_at"] is None or changed.json()["last_success_at"].endswith(("+01:00", "+02:00"))
+    assert changed.json()["last_success_at"].endswith(("+01:00", "+02:00"))  # Brussels time, as the bookings API
+    assert "Ontkoppelen…" in read.text  # asked once more before it happens
+    unlinked = await client.post(f"/calendars/linked/{created['id']}/unlink", data={"_csrf_token": token})
+    assert unlinked.status_code == 200 and "De agenda is ontkoppeld" in unlinked.text
+    assert "Nog geen agenda&#39;s gekoppeld." in unlinked.text or "Nog geen agenda's gekoppeld." in unlinked.text
