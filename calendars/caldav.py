@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -332,3 +332,61 @@ async def check_calendar(url: str, auth: Auth, *, allow_private: bool = False, t
         "writable": writable,
         "privileges": sorted(set(privileges)),
     }
+
+
+# --- discovery (RFC 6764, RFC 4791 6.2.1) ------------------------------------------------------------
+
+_HOME_BODY = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    f'<d:propfind xmlns:d="{DAV}" xmlns:c="{CALDAV}"><d:prop>'
+    "<d:current-user-principal/><c:calendar-home-set/>"
+    "</d:prop></d:propfind>"
+).encode()
+
+
+def _href_in(props: dict, tag: str) -> str:
+    element = props.get(tag)
+    return (element.findtext(_tag(DAV, "href")) or "").strip() if element is not None else ""
+
+
+async def discover_calendars(url: str, auth: Auth, *, allow_private: bool = False, timeout: float = 20.0,
+                             transport=None) -> list[tuple[str, str]]:
+    """The event calendars of the account at `url` (a server, an account or a principal address,
+    as owners often paste): [(address, display name)], in the server's order. Follows
+    current-user-principal to calendar-home-set and lists its calendars (PROPFIND Depth 1)."""
+    options = dict(allow_private=allow_private, timeout=timeout, transport=transport)
+
+    async def props_of(target: str) -> tuple[str, dict]:
+        answer = await _dav("PROPFIND", target, auth, body=_HOME_BODY, headers={**XML_HEADERS, "Depth": "0"}, **options)
+        raise_for_status(answer)
+        responses = list(_responses(_parse_xml(answer))) if answer.status == 207 else []
+        return str(answer.url), (responses[0][2] if responses else {})
+
+    start = url if urlsplit(url).path not in ("", "/") else urljoin(url, "/.well-known/caldav")
+    where, props = await props_of(start)
+    home = _href_in(props, _tag(CALDAV, "calendar-home-set"))
+    if not home:
+        principal = _href_in(props, _tag(DAV, "current-user-principal"))
+        if not principal:
+            return []
+        where, props = await props_of(urljoin(where, principal))
+        home = _href_in(props, _tag(CALDAV, "calendar-home-set"))
+        if not home:
+            return []
+    home_url = urljoin(where, home)
+    answer = await _dav("PROPFIND", home_url, auth, body=_CHECK_BODY, headers={**XML_HEADERS, "Depth": "1"}, **options)
+    raise_for_status(answer)
+    found = []
+    for href, _status, props in _responses(_parse_xml(answer)):
+        resourcetype = props.get(_tag(DAV, "resourcetype"))
+        if resourcetype is None or resourcetype.find(_tag(CALDAV, "calendar")) is None:
+            continue
+        components = props.get(_tag(CALDAV, "supported-calendar-component-set"))
+        names = [] if components is None else [(c.get("name") or "").upper() for c in components.findall(_tag(CALDAV, "comp"))]
+        if names and "VEVENT" not in names:
+            continue  # a task list
+        displayname = props.get(_tag(DAV, "displayname"))
+        title = (displayname.text or "").strip() if displayname is not None else ""
+        address = urljoin(str(answer.url), href)
+        found.append((address, title or urlsplit(address).path.rstrip("/").rsplit("/", 1)[-1]))
+    return found

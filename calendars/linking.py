@@ -96,7 +96,7 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
     same &= (LinkedCalendar.resource == resource_id) if resource_id else (LinkedCalendar.facility == facility_id)
     if await LinkedCalendar.exists().where(same):  # it would block the same time twice (and write each booking twice)
         raise _field(_("This calendar is already linked to %(name)s.", name=target_name))
-    found = await _try(uow, kind, url, (username, password) if username else None, write_back)
+    url, found = await _try(uow, kind, url, (username, password) if username else None, write_back)
     name = name or found
     moment = uow.now()
     async with uow.transaction():
@@ -111,27 +111,47 @@ async def link_calendar(uow: UnitOfWork, target: str, kind: str, url: str, usern
     return calendar
 
 
-async def _try(uow: UnitOfWork, kind: str, url: str, auth: tuple[str, str] | None, write_back: bool) -> str:
-    """Try the calendar before saving it, so the owner hears at once what is wrong. Returns the
-    name a CalDAV server gives it ("" otherwise)."""
+async def _try(uow: UnitOfWork, kind: str, url: str, auth: tuple[str, str] | None,
+               write_back: bool) -> tuple[str, str]:
+    """Try the calendar before saving it, so the owner hears at once what is wrong. Returns its
+    address (a CalDAV account's one calendar when the owner pasted the account's or the server's
+    address) and the name a CalDAV server gives it ("" otherwise)."""
     settings, moment = uow.settings, uow.now()
     try:
         if kind == LinkedCalendar.Kind.caldav:
             checked = await caldav.check_calendar(url, auth, allow_private=settings.calendar_allow_private)
             if not checked.get("is_calendar"):
-                raise _field(_("The address at %(host)s is not a CalDAV calendar.", host=display_host(url)))
+                url = await _the_one_calendar(uow, url, auth)
+                checked = await caldav.check_calendar(url, auth, allow_private=settings.calendar_allow_private)
             if write_back and checked.get("writable") is False:
                 raise _field(_("This account may only read the calendar; give it write access or leave write-back off."),
                              "write_back")
-            return checked.get("displayname") or ""
+            return url, checked.get("displayname") or ""
         fetched = await fetch_calendar(url, auth=auth, allow_private=settings.calendar_allow_private,
                                        max_bytes=settings.calendar_max_bytes)
         await asyncio.to_thread(busy_spans, fetched.body, moment, moment + timedelta(days=30),
                                 ignore_uid_prefix=ical.UID_PREFIX, max_bytes=settings.calendar_max_bytes)
-        return ""
+        return url, ""
     except (FetchError, CalendarError) as exc:
         field = "password" if auth and getattr(exc, "status", None) in (401, 403) else "url"
         raise _field(str(exc), field) from None
+
+
+async def _the_one_calendar(uow: UnitOfWork, url: str, auth) -> str:
+    """An account's or a server's address instead of a calendar's: its only event calendar, or
+    a message that names the calendars to choose from."""
+    not_a_calendar = _field(_("The address at %(host)s is not a CalDAV calendar.", host=display_host(url)))
+    try:
+        found = await caldav.discover_calendars(url, auth, allow_private=uow.settings.calendar_allow_private)
+    except FetchError:
+        raise not_a_calendar from None
+    if len(found) == 1:
+        return found[0][0]
+    if not found:
+        raise not_a_calendar
+    listed = "; ".join(f"{name}: {address}" for address, name in found[:10])
+    raise _field(_("This account has %(n)s calendars. Paste the address of the one that blocks the time: %(list)s",
+                   n=len(found), list=listed))
 
 
 async def change_credentials(uow: UnitOfWork, calendar_id: int, username: str, password: str) -> LinkedCalendar:

@@ -30,6 +30,7 @@ from tests.postgres import free_port
 
 RADICALE_USER = "eigenaar"
 RADICALE_PASSWORD = "Zeer-Geheim-Wachtwoord-42"
+RADICALE_SECOND = ("tweede", "Ook-Geheim-Wachtwoord-7")  # an account with one calendar (discovery tests)
 
 SMALL_ICS = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n"
@@ -93,7 +94,7 @@ def radicale(tmp_path_factory):
     root = tmp_path_factory.mktemp("radicale")
     store = Path(tempfile.mkdtemp(prefix="werkbank-radicale-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     users = root / "users"
-    users.write_text(f"{RADICALE_USER}:{RADICALE_PASSWORD}\n")
+    users.write_text(f"{RADICALE_USER}:{RADICALE_PASSWORD}\n{RADICALE_SECOND[0]}:{RADICALE_SECOND[1]}\n")
     port = free_port()
     config = root / "config"
     config.write_text(

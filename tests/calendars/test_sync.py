@@ -270,3 +270,33 @@ async def test_a_calendar_on_a_whole_site_may_write_fewer_appointments_per_resou
     state = await LinkedCalendar.objects().first()
     assert "te veel afspraken" in state.last_error and state.failures == 1
     assert await BusyBlock.count() == 0
+
+
+async def test_an_account_or_server_address_links_its_one_calendar_or_lists_them_to_choose(world, radicale,
+                                                                                         radicale_calendar):
+    """Owners paste what their calendar app shows: the server's or their account's address. With
+    one event calendar there, that one is linked; with several, the message lists them."""
+    from tests.calendars.conftest import RADICALE_SECOND
+
+    user, password = RADICALE_SECOND
+    only = f"{radicale.base_url}{user}/werkplaats/"
+    radicale.client.delete(only, auth=(user, password))
+    body = ('<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            "<D:set><D:prop><D:displayname>Werkplaats</D:displayname></D:prop></D:set></C:mkcalendar>")
+    assert radicale.client.request("MKCALENDAR", only, auth=(user, password), content=body.encode()).status_code == 201
+    try:
+        for pasted in (radicale.base_url, f"{radicale.base_url}{user}/"):
+            calendar = await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", pasted,
+                                                   user, password)
+            assert calendar.url == only and calendar.name == "Werkplaats"
+            await linking.unlink(world["staff"], calendar.id)
+    finally:
+        radicale.client.delete(only, auth=(user, password))
+
+    radicale.make_calendar(displayname="Onderhoud")  # the first account has several calendars
+    with pytest.raises(ValidationFailed) as caught:
+        await linking.link_calendar(world["staff"], f"resource:{world['resource'].id}", "caldav", radicale.home_url,
+                                    radicale.user, radicale.password)
+    assert "agenda's. Plak het adres van de agenda die de tijd blokkeert" in str(caught.value)
+    assert radicale_calendar in str(caught.value) and "Lasrobot" in str(caught.value)
+    assert await LinkedCalendar.count() == 0
