@@ -159,16 +159,28 @@ def _statuses(statuses) -> str:
     return ", ".join(f"'{Booking.Status(s).value}'" for s in statuses)
 
 
+# When a resource or a site in the feed was last edited (its name and address are in the events):
+# for one resource or one site straight from its row, for a person's or a school's bookings
+# through the resources they booked.
+PLACES_CHANGED = {
+    Scope.resource: ("(SELECT updated_at FROM resource WHERE id = f.object_id)",
+                     "(SELECT fa.updated_at FROM facility fa JOIN resource r ON r.facility = fa.id WHERE r.id = f.object_id)",
+                     ""),
+    Scope.facility: ("(SELECT MAX(updated_at) FROM resource WHERE facility = f.object_id)",
+                     "(SELECT updated_at FROM facility WHERE id = f.object_id)", ""),
+}
+THROUGH_BOOKINGS = ("MAX(r.updated_at)", "MAX(fa.updated_at)",
+                    "LEFT JOIN resource r ON r.id = b.resource LEFT JOIN facility fa ON fa.id = r.facility ")
 STATE_SQL = {scope: (
     "SELECT u.language AS language, f.name AS name, f.last_fetched_at AS fetched, COUNT(b.id) AS n, "
-    "MAX(b.updated_at) AS changed, SUM(b.sequence) AS seq, MAX(r.updated_at) AS resource_changed, "
-    "MAX(fa.updated_at) AS facility_changed FROM calendar_feed f "
+    f"MAX(b.updated_at) AS changed, SUM(b.sequence) AS seq, {PLACES_CHANGED.get(scope, THROUGH_BOOKINGS)[0]} "
+    f"AS resource_changed, {PLACES_CHANGED.get(scope, THROUGH_BOOKINGS)[1]} AS facility_changed FROM calendar_feed f "
     "JOIN account_user u ON u.id = f.\"user\" AND u.active "
     f"LEFT JOIN booking b ON {BOOKINGS_OF[scope]} AND b.\"start\" >= {{}} AND (b.status IN ({_statuses(FEED_STATUSES)}) "
     f"OR (b.status IN ({_statuses(GONE_STATUSES)}) AND b.updated_at >= {{}})) "
-    "LEFT JOIN resource r ON r.id = b.resource LEFT JOIN facility fa ON fa.id = r.facility "
+    f"{PLACES_CHANGED.get(scope, THROUGH_BOOKINGS)[2]}"
     f"WHERE f.id = {{}} AND f.revoked_at IS NULL AND {PERMISSION[scope]} "
-    "GROUP BY u.language, f.name, f.last_fetched_at") for scope in Scope}
+    "GROUP BY u.language, f.name, f.last_fetched_at, f.object_id") for scope in Scope}
 FETCH_NOTED_EVERY = timedelta(hours=1)  # how often a poll is written down (the feeds page shows it)
 
 

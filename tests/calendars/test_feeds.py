@@ -205,3 +205,23 @@ def test_the_access_log_never_holds_a_feed_token_or_another_secret_path():
         access.removeHandler(keep)
     assert len(seen) == 4 and not any("geheim" in line for line in seen)
     assert "/ical/…" in seen[0] and "/resources/3?week=2026-12-07" in seen[3]
+
+
+async def test_an_owner_feed_follows_a_renamed_resource_and_a_moved_site(client, world, tuesday):
+    from inventory.tables import Facility, Resource
+
+    staff = await _api(client, world["staff"])
+    await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9), at(tuesday, 11), 10)
+    for kind, target in (("resource", world["resource"].id), ("facility", world["facility"].id)):
+        feed = _path((await client.post("/api/v1/feeds", headers=staff, json={"kind": kind, "target_id": target})).json()["url"])
+        tag = (await client.get(feed)).headers["etag"]
+        assert (await client.get(feed, headers={"If-None-Match": tag})).status_code == 304
+        name = f"Lasatelier {kind}"
+        await Resource.update({Resource.name: name, Resource.updated_at: datetime.now(timezone.utc)}, force=True)
+        renamed = await client.get(feed, headers={"If-None-Match": tag})
+        assert renamed.status_code == 200 and name in renamed.text, kind
+        tag = renamed.headers["etag"]
+        street = f"Dok {kind}"
+        await Facility.update({Facility.street: street, Facility.updated_at: datetime.now(timezone.utc)}, force=True)
+        moved = await client.get(feed, headers={"If-None-Match": tag})
+        assert moved.status_code == 200 and street in moved.text.replace("\r\n ", ""), kind
