@@ -207,7 +207,7 @@ class LinkedCalendarApiController(Controller):
 
     @get("/", summary="The linked calendars of the caller's organisations, with their state", responses=problems(401, 403))
     async def list_calendars(self, uow: Uow) -> list[CalendarOut]:
-        return [_calendar_out(v, uow.now()) for v in await linking.linked(uow)]
+        return [_calendar_out(v) for v in await linking.linked(uow)]
 
     @post("/", summary="Link an owner's calendar (a published ICS address, or CalDAV with username and password) to a "
                        "resource or a facility; it is tried before it is saved", responses=problems(401, 403, 422))
@@ -218,23 +218,23 @@ class LinkedCalendarApiController(Controller):
         kind = data.kind or ("caldav" if data.username or data.password or data.write_back else "ics")
         calendar = await linking.link_calendar(uow, f"{data.target_kind}:{data.target_id}", kind, data.url,
                                                data.username, data.password, data.write_back, data.name)
-        return Response(_calendar_out(await linking.view(uow, calendar.id), uow.now()), status_code=201)
+        return Response(_calendar_out(await linking.view(uow, calendar.id)), status_code=201)
 
     @get("/{calendar_id:int}", summary="A linked calendar: its state, the time of its last good sync, its last error "
                                        "and its conflicts", responses=problems(401, 403, 404))
     async def show(self, uow: Uow, calendar_id: ObjectId) -> CalendarOut:
-        return _calendar_out(await linking.view(uow, calendar_id), uow.now())
+        return _calendar_out(await linking.view(uow, calendar_id))
 
     @patch("/{calendar_id:int}", summary="New credentials for a linked calendar (tried before they are stored)",
            responses=problems(401, 403, 404, 422))
     async def change(self, uow: Uow, calendar_id: ObjectId, data: JSONBody[CredentialsIn]) -> CalendarOut:
         await linking.change_credentials(uow, calendar_id, data.username, data.password)
-        return _calendar_out(await linking.view(uow, calendar_id), uow.now())
+        return _calendar_out(await linking.view(uow, calendar_id))
 
     @post("/{calendar_id:int}/sync", status_code=200, summary="Read the calendar now and answer with its state "
           "(409 while another process is reading it)", responses=problems(401, 403, 404, 409))
     async def sync(self, uow: Uow, calendar_id: ObjectId) -> CalendarOut:
-        return _calendar_out(await linking.sync_here(uow, calendar_id), uow.now())
+        return _calendar_out(await linking.sync_here(uow, calendar_id))
 
     @delete("/{calendar_id:int}", status_code=204, summary="Unlink: its busy time stops blocking at once",
             responses=problems(401, 403, 404))
@@ -246,20 +246,12 @@ def _when(moment) -> str | None:
     return moment.astimezone(BRUSSELS).isoformat() if moment else None
 
 
-def _calendar_out(view: linking.LinkedView, now) -> CalendarOut:
+def _calendar_out(view: linking.LinkedView) -> CalendarOut:
     c = view.calendar
-    if c.syncing_until and c.syncing_until > now:
-        state = "syncing"
-    elif c.last_error:
-        state = "failing"
-    elif c.last_success_at:
-        state = "ok"
-    else:
-        state = "pending"
     return CalendarOut(
         id=c.id, target_kind="resource" if c.resource else "facility", target_id=c.resource or c.facility,
         target_name=view.target, kind=c.kind, name=c.name, host=view.host, url=c.url, has_credentials=bool(c.username),
-        write_back=c.write_back, state=state, last_success_at=_when(c.last_success_at),
+        write_back=c.write_back, state=view.state, last_success_at=_when(c.last_success_at),
         last_attempt_at=_when(c.last_attempt_at), next_sync_at=_when(c.next_sync_at), last_error=c.last_error,
         write_error=c.write_error, failures=c.failures or 0, busy_events=c.busy_count or 0,
         conflicts=[ConflictOut(booking_id=x["booking"], resource=x["resource"] or "", school=x["school"] or "",
@@ -277,7 +269,7 @@ class LinkedCalendarsController(Controller):
     async def _page(self, request: Request, uow: Uow, status_code: int = 200, **extra) -> Response:
         return render(request, "calendars/linked.html", {
             "calendars": await linking.linked(uow), "targets": await linking.targets(uow),
-            "sync_minutes": uow.settings.calendar_sync_minutes, "now": uow.now(), "form": {}, "fields": {},
+            "sync_minutes": uow.settings.calendar_sync_minutes, "form": {}, "fields": {},
             "credentials_error": {},
             "credentials_form": {}, **extra},
             status_code=status_code)

@@ -32,6 +32,17 @@ class LinkedView:
     target: str  # the resource's or facility's name
     host: str
     conflicts: list[dict] = field(default_factory=list)
+    reading: bool = False  # a process reads it right now
+    due: bool = False  # it is read at the next run of the job (just linked, or "read now")
+
+    @property
+    def state(self) -> str:
+        """pending (never read), syncing, ok, failing."""
+        if self.reading:
+            return "syncing"
+        if self.calendar.last_error:
+            return "failing"
+        return "ok" if self.calendar.last_success_at else "pending"
 
 
 def _owners(uow: UnitOfWork) -> list[int]:
@@ -208,8 +219,10 @@ async def sync_here(uow: UnitOfWork, calendar_id: int) -> LinkedView:
 
 
 async def view(uow: UnitOfWork, calendar_id: int) -> LinkedView:
-    await _own(uow, calendar_id)
-    return next(v for v in await linked(uow, calendar_id) if v.calendar.id == calendar_id)
+    views = await linked(uow, calendar_id)  # only the acting staff's, only linked ones
+    if not views:
+        raise NotFound(_("This linked calendar does not exist."))
+    return views[0]
 
 
 async def sync_now(uow: UnitOfWork, calendar_id: int) -> None:
@@ -244,8 +257,10 @@ async def linked(uow: UnitOfWork, calendar_id: int | None = None) -> list[Linked
     ).where(CalendarConflict.calendar.is_in([c.id for c in calendars] or [0])
             & CalendarConflict.booking.status.is_in([Booking.Status.requested, Booking.Status.approved,
                                                      Booking.Status.confirmed])).order_by(CalendarConflict.start)
+    now = uow.now()
     views = []
     for c in calendars:
-        views.append(LinkedView(c, names[c.id], display_host(c.url),
-                                [x for x in conflicts if x["calendar"] == c.id]))
+        reading = bool(c.syncing_until and c.syncing_until > now)
+        views.append(LinkedView(c, names[c.id], display_host(c.url), [x for x in conflicts if x["calendar"] == c.id],
+                                reading=reading, due=not reading and bool(c.next_sync_at and c.next_sync_at <= now)))
     return views
