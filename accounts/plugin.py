@@ -25,6 +25,7 @@ class AccountsPlugin(InitPluginProtocol):
         self.app = app
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        services.apply_test_password_rounds(self.app.settings)
         app_config.route_handlers.extend([AccountController, OutboxController, MeController, PeopleController,
                                           InvitationController])
         app_config.middleware.append(AuthMiddleware())

@@ -174,6 +174,15 @@ def validate_password(password: str, confirm: str | None = None, field_name: str
         raise ValidationFailed(message, {field_name: message})
 
 
+def apply_test_password_rounds(settings) -> None:
+    """The one place that lowers the PBKDF2 rounds of new password hashes: in a `werkbank` process
+    that the tests start with WERKBANK_TEST_PASSWORD_ROUNDS (Settings refuses that variable in
+    production, and production settings are never lowered here). Checking a password always uses
+    the rounds stored with its hash."""
+    if settings.test_password_rounds and not settings.is_production:
+        User._pbkdf2_iteration_count = settings.test_password_rounds
+
+
 async def hash_password(password: str) -> str:
     # PBKDF2 with hundreds of thousands of rounds: off the event loop.
     return await asyncio.to_thread(User.hash_password, password)

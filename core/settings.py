@@ -49,6 +49,9 @@ class Settings:
     calendar_sync_minutes: int = 15
     calendar_allow_private: bool = False
     calendar_max_bytes: int = 5 * 1024 * 1024
+    # Tests only (WERKBANK_TEST_PASSWORD_ROUNDS): PBKDF2 rounds for new password hashes in a
+    # `werkbank` process the tests start; 0 keeps Piccolo's 600,000. Production refuses it.
+    test_password_rounds: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -95,6 +98,14 @@ class Settings:
             raise SettingsError("WERKBANK_CALENDAR_SYNC_MINUTES and WERKBANK_CALENDAR_MAX_BYTES are whole numbers") from exc
         if calendar_sync_minutes < 1:
             raise SettingsError("WERKBANK_CALENDAR_SYNC_MINUTES must be at least 1")
+        try:
+            test_password_rounds = int(get("TEST_PASSWORD_ROUNDS", "0") or "0")
+        except ValueError as exc:
+            raise SettingsError("WERKBANK_TEST_PASSWORD_ROUNDS must be a whole number") from exc
+        if test_password_rounds and environment == "production":
+            raise SettingsError("WERKBANK_TEST_PASSWORD_ROUNDS is for tests only: production keeps the full password hashing")
+        if test_password_rounds < 0:
+            raise SettingsError("WERKBANK_TEST_PASSWORD_ROUNDS must be at least 1 (or 0: the default)")
         secret_key = get("SECRET_KEY")
         if not secret_key:
             if environment == "production":
@@ -128,6 +139,7 @@ class Settings:
             calendar_sync_minutes=calendar_sync_minutes,
             calendar_allow_private=_bool(get("CALENDAR_ALLOW_PRIVATE"), False),
             calendar_max_bytes=calendar_max_bytes,
+            test_password_rounds=test_password_rounds,
         )
 
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from tests.e2e.conftest import live_server  # noqa: F401 - the fixture: `werkbank serve` with the demo
+# The fixtures: `werkbank serve` on this test's own copy of the demo data (`db`).
+from tests.e2e.conftest import db, live_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("WERKBANK_CONTRACT_EXAMPLES", "12"))
@@ -24,7 +25,7 @@ PEOPLE = ("leerkracht@demo.werkbank.be", "eigenaar@demo.werkbank.be")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 
 
-def _token(db, tmp_path, email: str) -> str:
+def _token(db, tmp_path, email: str) -> str:  # noqa: F811
     env = {**os.environ, "WERKBANK_DATABASE_URL": db.url, "WERKBANK_DATA_DIR": str(tmp_path)}
     werkbank = str(Path(sys.executable).parent / "werkbank")
     done = subprocess.run([werkbank, "tokens", "create", email, "--name", "contract"], env=env, cwd=ROOT,

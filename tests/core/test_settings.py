@@ -43,3 +43,20 @@ def test_settings_are_read_from_the_environment(tmp_path):
 def test_a_wrong_setting_is_named(tmp_path, name, value, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env({"WERKBANK_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_fewer_password_rounds_are_for_tests_only(tmp_path):
+    env = {"WERKBANK_DATA_DIR": str(tmp_path), "WERKBANK_TEST_PASSWORD_ROUNDS": "1000"}
+    assert Settings.from_env(env).test_password_rounds == 1000
+    assert Settings.from_env({"WERKBANK_DATA_DIR": str(tmp_path)}).test_password_rounds == 0
+    with pytest.raises(SettingsError, match="WERKBANK_TEST_PASSWORD_ROUNDS"):
+        Settings.from_env({**env, "WERKBANK_ENV": "production", "WERKBANK_SECRET_KEY": "x" * 40})
+
+
+def test_production_settings_never_lower_the_password_rounds():
+    from accounts.services import apply_test_password_rounds
+    from accounts.tables import User
+
+    before = User._pbkdf2_iteration_count
+    apply_test_password_rounds(Settings(environment="production", secret_key="x" * 40, test_password_rounds=10))
+    assert User._pbkdf2_iteration_count == before

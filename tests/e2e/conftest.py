@@ -1,20 +1,15 @@
-"""A real Werkbank server (`werkbank serve` in a subprocess, with the demo data) on the test's
-database, and Debian's chromium driven by Playwright."""
+"""A real Werkbank server (`werkbank serve` in a subprocess) on this test's own copy of the demo
+data (tests/demo_server.py), and Debian's chromium driven by Playwright: one chromium for the
+session, in which every test works in its own browser contexts, closed after it."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.postgres import free_port
+from tests.demo_server import demo_copy, demo_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -28,45 +23,18 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@contextmanager
-def demo_server(database_url: str, data_dir: Path):
-    """`werkbank demo` into the database, then `werkbank serve` (no worker) on a free port of
-    127.0.0.1 until it answers; yields its URL and stops it afterwards."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "WERKBANK_DATABASE_URL": database_url,
-        "WERKBANK_DATA_DIR": str(data_dir),
-        "WERKBANK_ENV": "development",
-        "WERKBANK_IN_PROCESS_WORKER": "0",
-        "WERKBANK_CALENDAR_ALLOW_PRIVATE": "1",  # the tests' Radicale listens on loopback
-        "WERKBANK_BASE_URL": url,  # links in mails and feed addresses
-    }
-    werkbank = str(Path(sys.executable).parent / "werkbank")
-    loaded = subprocess.run([werkbank, "demo"], env=env, capture_output=True, cwd=ROOT, text=True)
-    if loaded.returncode != 0:
-        raise RuntimeError(f"werkbank demo failed ({loaded.returncode}):\n{loaded.stdout}\n{loaded.stderr}")
-    log_path = data_dir / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([werkbank, "serve", "--port", str(port), "--no-worker"], env=env, cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"werkbank serve did not start: {log_path.read_text()}")
-            time.sleep(0.2)
+@pytest.fixture
+async def db(database, demo_template, tmp_path):
+    """Here: the demo data in a database of this test's own (what `werkbank demo` makes in an
+    empty database), bound to every table; `live_server` serves it."""
+    from core import db as core_db
+
+    async with demo_copy(demo_template, tmp_path) as copy:
+        core_db.bind_engine(copy.engine)
         try:
-            yield url
+            yield copy
         finally:
-            process.terminate()
-            process.wait(10)
+            core_db.bind_engine(database.engine)
 
 
 @pytest.fixture
@@ -75,8 +43,9 @@ def live_server(db, tmp_path):
         yield url
 
 
-@pytest.fixture
-async def browser():
+@pytest.fixture(scope="session")
+async def chromium():
+    """One chromium for the session."""
     path = chromium_path()
     if path is None:
         pytest.skip("chromium is not installed (make test installs Debian's chromium with apt-get)")
@@ -88,6 +57,18 @@ async def browser():
             yield browser
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def browser(chromium):
+    """The session's chromium; the contexts a test opens (its cookies, storage, pages) are closed
+    after it."""
+    assert not chromium.contexts, "a browser context was left open by an earlier test"
+    try:
+        yield chromium
+    finally:
+        for context in list(chromium.contexts):
+            await context.close()
 
 
 @pytest.fixture

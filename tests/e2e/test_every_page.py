@@ -12,9 +12,9 @@ path pattern (/bookings/12 and /bookings/34 count once), at most MAX_PAGES. On e
 - axe-core (static/vendor/axe-core, from npm) finds no serious or critical violation on every
   page at 1280x800, and on each role's home page at 390x844 with the menu open.
 
-The walk only follows links (GET) and never submits a form, so one demo server serves every
-role, and the roles are walked side by side. It runs on SQLite only: the pages are the same
-HTML on either engine. Screenshots of each role's home page
+The walk only follows links (GET) and never submits a form, so one demo server (on its own
+copy of the demo data) serves every role, and the roles are walked side by side. It runs on
+SQLite only: the pages are the same HTML on either engine. Screenshots of each role's home page
 on the phone, menu closed and open, go to test-artifacts/."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.conftest import truncate_all
-from tests.e2e.conftest import CHROMIUM_FLAGS, chromium_path, demo_server, screenshot_path
+from tests.demo_server import demo_copy, demo_server
+from tests.e2e.conftest import screenshot_path
 
 pytestmark = pytest.mark.e2e
 
@@ -60,19 +60,14 @@ ACTIONS = re.compile(r"/(approve|decline|accept|complete|no-show|delete|remove|r
 # --- the demo site ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-async def demo_site(database, tmp_path_factory):
-    """`werkbank serve` on the demo data, once per module and engine (the crawl only reads)."""
-    from core import db as core_db
-    from inventory.taxonomy import sync_taxonomy
-
-    core_db.bind_engine(database.engine)
-    await truncate_all(database)
-    await sync_taxonomy()
+async def demo_site(database, demo_template, tmp_path_factory):
+    """`werkbank serve` on a copy of the demo data, once per module and engine (the crawl only reads)."""
     data_dir = tmp_path_factory.mktemp(f"every-page-{database.kind}")
-    with demo_server(database.url, data_dir) as url:
-        if httpx.get(url + AXE, timeout=5).status_code != 200:
-            pytest.fail(f"{AXE} is missing: run `make static` (scripts/build-static.sh copies axe-core from npm)")
-        yield url
+    async with demo_copy(demo_template, data_dir) as copy:
+        with demo_server(copy.url, data_dir) as url:
+            if httpx.get(url + AXE, timeout=5).status_code != 200:
+                pytest.fail(f"{AXE} is missing: run `make static` (scripts/build-static.sh copies axe-core from npm)")
+            yield url
 
 
 # --- what runs in the page -------------------------------------------------------------------
@@ -342,25 +337,16 @@ async def _crawl_role(browser, base: str, role: str, slots: asyncio.Semaphore) -
 
 
 @pytest.fixture(scope="module")
-async def crawls(request, database, demo_site):
+async def crawls(request, database, demo_site, chromium):
     """Walks the roles whose tests were selected (-k), side by side, each in its own browser
-    context; each test then reports its own role. A walk that broke fails its role's test."""
-    path = chromium_path()
-    if path is None:
-        pytest.skip("chromium is not installed (make test installs Debian's chromium with apt-get)")
-    from playwright.async_api import async_playwright
-
+    context (of the session's chromium); each test then reports its own role. A walk that broke
+    fails its role's test."""
     selected = {item.callspec.params["role"] for item in request.session.items
                 if item.module is request.module and item.callspec.params.get("database") == database.kind}
     roles = [role for role in ROLES if role in selected]
     slots = asyncio.Semaphore(CONCURRENT_ROLES)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
-        try:
-            results = await asyncio.gather(*(_crawl_role(browser, demo_site, role, slots) for role in roles),
-                                           return_exceptions=True)
-        finally:
-            await browser.close()
+    results = await asyncio.gather(*(_crawl_role(chromium, demo_site, role, slots) for role in roles),
+                                   return_exceptions=True)
     return dict(zip(roles, results, strict=True))
 
 

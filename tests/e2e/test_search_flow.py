@@ -11,6 +11,9 @@ async def test_a_teacher_finds_a_welding_workshop_near_school_and_opens_it(live_
     await page.get_by_label("Wachtwoord").fill("werkbank-demo")
     await page.get_by_role("button", name="Aanmelden").click()
     await page.get_by_role("link", name="Zoeken").click()
+    # htmx (a deferred script, after Leaflet's) wires the filters up only once the page has loaded;
+    # a filter changed before that would change nothing.
+    await page.wait_for_url("**/search", wait_until="load")
     assert "afstanden vanaf Sint-Lucasinstituut voor Techniek" in await page.content()
 
     # Filters update the results in place (htmx) and the address bar follows.
