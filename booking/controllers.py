@@ -175,7 +175,8 @@ class BookingController(Controller):
             "can_complete": services.can_complete(actor, b, owner, moment),
             "can_accept": services.can_accept_offer(actor, b, moment),
             "is_owner": services.can_decide(actor, owner),
-            "fee_now": services.cancellation_fee(b, current.resource, moment), **extra,
+            "fee_now": services.cancellation_fee(b, current.resource, moment),
+            "panels": await _panels(uow, current, "detail"), **extra,
         }, status_code=status_code)
 
     async def _act(self, request: Request, uow: Uow, booking_id: int, action, message: str,
@@ -275,7 +276,8 @@ class BookingController(Controller):
                                                 & Booking.status.is_in(list(HOLDING_STATUSES)))
         return render(request, "booking/cancel.html", {
             "v": current, "b": b, "later": later, "is_owner": services.cancelled_by_owner(actor, current),
-            "fee_now": services.cancellation_fee(b, current.resource, moment), **extra}, status_code=status_code)
+            "fee_now": services.cancellation_fee(b, current.resource, moment),
+            "panels": await _panels(uow, current, "cancel"), **extra}, status_code=status_code)
 
     @post("/bookings/{booking_id:int}/cancel", name="booking_cancel")
     async def cancel(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
@@ -421,6 +423,13 @@ class BookingController(Controller):
             "title": title, "facility": facility, "days": days, "base": base, "week_start": first, "today": today,
             "previous_week": (first - timedelta(days=7)).isoformat(), "next_week": (first + timedelta(days=7)).isoformat(),
         }, block="week")
+
+
+async def _panels(uow: Uow, current: services.BookingView, page: str) -> list:
+    """What higher domains show on a booking's page (`detail`) or before cancelling (`cancel`):
+    the `booking.panels` hook gives safe HTML (payments: what was paid, what comes back)."""
+    shown = [await hook(uow, current, page) for hook in uow.app.hooks.get("booking.panels")]
+    return [panel for panel in shown if panel]
 
 
 async def ical_download(uow: Uow, booking_id: int) -> bytes:

@@ -55,6 +55,7 @@ class BookingCancelled(BookingEvent):
 @dataclass(frozen=True)
 class BookingExpired(BookingEvent):
     waitlist_offer: bool = False
+    unpaid: bool = False  # approved, but not paid before its deadline
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,11 @@ AUDIT_LABELS = {
     "booking.requested": _l("requested"),
     "booking.confirmed": _l("booked and confirmed"),
     "booking.approved": _l("approved and confirmed"),
+    "booking.approved_unpaid": _l("approved, waits for payment"),
+    "booking.awaits_payment": _l("booked, waits for payment"),
+    "booking.paid": _l("paid"),
+    "booking.refunded": _l("refunded"),
+    "booking.invoiced": _l("invoiced"),
     "booking.declined": _l("declined"),
     "booking.cancelled": _l("cancelled"),
     "booking.expired": _l("expired without an answer"),
@@ -31,7 +36,9 @@ AUDIT_LABELS = {
 }
 
 
-def audit_label(action: str) -> str:
+def audit_label(action: str, data: dict | None = None) -> str:
+    if action == "booking.approved" and (data or {}).get("status") == "approved":
+        action = "booking.approved_unpaid"  # approved, but held until paid online
     return str(AUDIT_LABELS.get(action, action))
 
 

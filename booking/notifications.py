@@ -67,7 +67,8 @@ async def on_requested(uow: UnitOfWork, event: events.BookingRequested) -> None:
     if event.series_id is not None:
         return  # the series sends one mail (on_series_requested)
     confirmed = event.status == Booking.Status.confirmed
-    owner_subject = _l("New booking for %(resource)s") if confirmed else _l("New request for %(resource)s")
+    held = event.status != Booking.Status.requested  # confirmed, or approved until paid (payments mails the teacher)
+    owner_subject = _l("New booking for %(resource)s") if held else _l("New request for %(resource)s")
     await _send(uow, event, owner=(owner_subject, "booking/mail/requested.txt"),
                 teacher=(_l("Your booking is confirmed"), "booking/mail/approved.txt") if confirmed else None,
                 booking_id=event.booking_id, invite="REQUEST" if confirmed else "")
@@ -90,7 +91,10 @@ async def on_declined(uow: UnitOfWork, event: events.BookingDeclined) -> None:
 
 
 async def on_expired(uow: UnitOfWork, event: events.BookingExpired) -> None:
-    if not event.waitlist_offer:
+    if event.unpaid:
+        await _send(uow, event, teacher=(_l("Your booking expired: it was not paid in time"),
+                                         "booking/mail/expired_unpaid.txt"), booking_id=event.booking_id, invite="CANCEL")
+    elif not event.waitlist_offer:
         await _send(uow, event, teacher=(_l("Your request expired"), "booking/mail/expired.txt"),
                     booking_id=event.booking_id, invite="CANCEL")
 

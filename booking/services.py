@@ -242,20 +242,24 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
         times.drop(set(overdue))
     if rules.conflicts(times, start, end):
         raise _conflict()
-    status = Status.requested if resource.needs_approval else Status.confirmed
     price_cents, alternative_cents = rules.price(resource, start, end, group_size)
+    if resource.needs_approval:
+        status = Status.requested
+    else:  # no approval: confirmed at once, or held (approved) until paid online
+        status = Status.approved if await payment_required(uow, resource, price_cents) else Status.confirmed
     booking = Booking(
         resource=resource.id, school=school, teacher=actor.user.id, series=series_id, start=start, end=end,
         hold_end=end + timedelta(minutes=resource.buffer_minutes), status=status, group_size=group_size,
         study_programme=study_programme, purpose=purpose, price_cents=price_cents,
         alternative_cost_cents=alternative_cents,
-        payment_method="" if status == Status.requested else ("free" if not price_cents else "invoice"),
+        payment_method="" if status != Status.confirmed else ("free" if not price_cents else "invoice"),
         expires_at=min(moment + timedelta(days=resource.request_expiry_days), start)
         if status == Status.requested else None, created_at=moment, updated_at=moment,
     )
     await booking.save()
     times.add(booking.id, start, end, timedelta(minutes=resource.buffer_minutes))
-    await audit.record(actor, "booking.requested" if status == Status.requested else "booking.confirmed",
+    await audit.record(actor, {Status.requested: "booking.requested", Status.approved: "booking.awaits_payment"}.get(
+                           status, "booking.confirmed"),
                        "booking", booking.id, resource=resource.id, start=start.isoformat(),
                        end=end.isoformat(), group_size=group_size, price_cents=price_cents)
     uow.record(events.BookingRequested(
@@ -269,9 +273,11 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
 async def _transition(uow: UnitOfWork, booking_id: int, allowed: Callable[[BookingView], bool], action: str,
                       changes: Callable[[BookingView], dict], refused: str, from_statuses: tuple[str, ...],
                       event: Callable[[BookingView], events.BookingEvent] | None,
-                      then: Callable[[BookingView], Awaitable[None]] | None = None) -> BookingView:
+                      then: Callable[[BookingView], Awaitable[None]] | None = None,
+                      before: Callable[[BookingView], Awaitable[None]] | None = None) -> BookingView:
     """In one transaction: the booking the acting user sees, the check, the change (only if it is
-    still in one of `from_statuses`), its audit entry and its event."""
+    still in one of `from_statuses`), its audit entry and its event. `before` may read what
+    `changes` needs (after the check)."""
     async with uow.transaction():
         current = await view(uow, booking_id)
         if not allowed(current):
@@ -279,6 +285,8 @@ async def _transition(uow: UnitOfWork, booking_id: int, allowed: Callable[[Booki
                 raise Conflict(_("This booking is %(status)s; that cannot change any more.",
                                  status=status_label(current.booking.status)))
             raise NotAllowed(refused)
+        if before is not None:
+            await before(current)
         done = await Booking.update({**changes(current), Booking.updated_at: uow.now(),
                                      Booking.sequence: Booking.sequence + 1}).where(
             (Booking.id == booking_id) & Booking.status.is_in(list(from_statuses))).returning(Booking.id)
@@ -294,18 +302,26 @@ async def _transition(uow: UnitOfWork, booking_id: int, allowed: Callable[[Booki
     return current
 
 
-def payment_required(uow: UnitOfWork, v: BookingView) -> bool:
-    """Whether an approved booking waits for payment before it is confirmed: the payments
-    domain answers through the `booking.payment_required` hook; without it nothing is paid online."""
-    return any(hook(uow, v) for hook in uow.app.hooks.get("booking.payment_required"))
+async def payment_required(uow: UnitOfWork, resource: Resource, price_cents: int, booking_id: int | None = None) -> bool:
+    """Whether a booking waits for payment (status approved) before it is confirmed: the payments
+    domain answers through the `booking.payment_required` hook (async, given the resource, the
+    price and, for an existing booking, its id); without it nothing is paid online."""
+    for hook in uow.app.hooks.get("booking.payment_required"):
+        if await hook(uow, resource, price_cents, booking_id):
+            return True
+    return False
 
 
 async def approve(uow: UnitOfWork, booking_id: int) -> Booking:
     """requested -> approved (waits for payment) or straight on to confirmed (free, invoiced)."""
     actor, moment = uow.actor, uow.now()
+    waits: dict[int, bool] = {}
+
+    async def check(v: BookingView) -> None:
+        waits[v.booking.id] = await payment_required(uow, v.resource, v.booking.price_cents, v.booking.id)
 
     def changes(v: BookingView) -> dict:
-        if payment_required(uow, v):
+        if waits.get(v.booking.id):
             return {Booking.status: Status.approved, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
                     Booking.expires_at: None}
         return {Booking.status: Status.confirmed, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
@@ -314,7 +330,7 @@ async def approve(uow: UnitOfWork, booking_id: int) -> Booking:
     result = await _transition(
         uow, booking_id, lambda v: can_approve(actor, v.booking, v.owner_id), "booking.approved", changes,
         _("Only the owner's staff approve requests."), (Status.requested,),
-        lambda v: _event(events.BookingApproved, v.booking, v.owner_id, status=v.booking.status))
+        lambda v: _event(events.BookingApproved, v.booking, v.owner_id, status=v.booking.status), before=check)
     return result.booking
 
 
@@ -345,7 +361,10 @@ async def decline(uow: UnitOfWork, booking_id: int, reason: str) -> Booking:
 
 
 def cancellation_fee(booking: Booking, resource: Resource, at: datetime) -> int:
-    """What a late cancellation by the school costs, by the resource's policy."""
+    """What a late cancellation by the school costs, by the resource's policy. A booking that
+    still waits for its payment (approved) has cost nothing, so nothing is kept."""
+    if booking.status == Status.approved:
+        return 0
     if at <= booking.start - timedelta(hours=resource.free_cancellation_hours):
         return 0
     return booking.price_cents * resource.late_cancellation_percent // 100
@@ -466,13 +485,14 @@ async def mark_no_show(uow: UnitOfWork, booking_id: int) -> Booking:
     return result.booking
 
 
-async def expire(uow: UnitOfWork, booking_ids: list[int]) -> list[Booking]:
-    """Requests whose time to answer has passed free their slot (inside the caller's transaction)."""
+async def expire(uow: UnitOfWork, booking_ids: list[int], from_status: str = Status.requested) -> list[Booking]:
+    """Requests whose time to answer has passed (or, from payments, approved bookings left
+    unpaid) free their slot, inside the caller's transaction."""
     if not booking_ids:
         return []
     done = await Booking.update({Booking.status: Status.expired, Booking.updated_at: uow.now(),
                                  Booking.sequence: Booking.sequence + 1}).where(
-        Booking.id.is_in(list(booking_ids)) & (Booking.status == Status.requested)).returning(Booking.id)
+        Booking.id.is_in(list(booking_ids)) & (Booking.status == from_status)).returning(Booking.id)
     ids = [row["id"] for row in done]
     if not ids:
         return []
@@ -481,10 +501,35 @@ async def expire(uow: UnitOfWork, booking_ids: list[int]) -> list[Booking]:
     for row in rows:
         owner_id = row.pop("resource.facility.owner")
         booking = Booking(**row)
-        await audit.record(None, "booking.expired", "booking", booking.id)
-        uow.record(_event(events.BookingExpired, booking, owner_id, waitlist_offer=booking.waitlist_offer))
+        await audit.record(None, "booking.expired", "booking", booking.id, unpaid=from_status == Status.approved or None)
+        uow.record(_event(events.BookingExpired, booking, owner_id, waitlist_offer=booking.waitlist_offer,
+                          unpaid=from_status == Status.approved))
         expired.append(booking)
     return expired
+
+
+async def confirm_paid(uow: UnitOfWork, booking_id: int, payment_method: str) -> Booking | None:
+    """approved -> confirmed because its payment arrived (the payments domain calls this, as the
+    system, inside its transaction). None when the booking no longer waits for payment (it was
+    cancelled or expired meanwhile): the caller then refunds."""
+    done = await Booking.update({Booking.status: Status.confirmed, Booking.payment_method: payment_method[:12],
+                                 Booking.updated_at: uow.now(), Booking.sequence: Booking.sequence + 1}).where(
+        (Booking.id == booking_id) & (Booking.status == Status.approved)).returning(Booking.id)
+    if not done:
+        return None
+    row = await Booking.select(Booking.all_columns(), Booking.resource.facility.owner).where(
+        Booking.id == booking_id).first()
+    owner_id = row.pop("resource.facility.owner")
+    booking = Booking(**row)
+    await audit.record(None, "booking.confirmed", "booking", booking_id, payment_method=payment_method)
+    uow.record(_event(events.BookingConfirmed, booking, owner_id))
+    return booking
+
+
+async def expire_unpaid(uow: UnitOfWork, booking_ids: list[int]) -> list[Booking]:
+    """Approved bookings whose payment deadline passed unpaid free their slot (the payments
+    domain's deadline job calls this, as the system, inside its transaction)."""
+    return await expire(uow, booking_ids, from_status=Status.approved)
 
 
 # --- the waitlist ----------------------------------------------------------------------------

@@ -89,6 +89,7 @@ class Werkbank:
         self.admin_tables: list = []
         self.mail_contexts: dict[str, Callable[[UnitOfWork, dict], Awaitable[dict]]] = {}
         self.locator: Any = None  # the geocoder (regions plugin, from WERKBANK_GEOCODER)
+        self.stripe: Any = None  # the Stripe gateway (payments plugin, from the WERKBANK_STRIPE_* settings)
         self.feed_cache: Any = None  # feed keys and rendered feeds (calendars plugin; content-addressed, never stale)
         # Idle SQLite connections kept between units of work while the app runs (open()/close();
         # PostgreSQL has its own pool). Opening one costs a thread and a file open.

@@ -34,6 +34,7 @@ class Settings:
     mail_from: str = "Werkbank <noreply@werkbank.local>"
     mail_dir: Path = Path("var/mail")
     stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     geocoder: str = "offline"
@@ -126,6 +127,7 @@ class Settings:
             mail_from=get("MAIL_FROM", "Werkbank <noreply@werkbank.local>"),
             mail_dir=Path(get("MAIL_DIR", str(data_dir / "mail"))),
             stripe_secret_key=get("STRIPE_SECRET_KEY"),
+            stripe_publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=get("STRIPE_API_BASE"),
             geocoder=geocoder,

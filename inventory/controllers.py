@@ -58,7 +58,7 @@ def _resource_form_data(resource: Resource, category_slug: str, week: dict, prog
         "request_expiry_days": str(resource.request_expiry_days),
         "free_cancellation_hours": str(resource.free_cancellation_hours),
         "late_cancellation_percent": str(resource.late_cancellation_percent),
-        "price_model": resource.price_model, "price": euro(resource.price_cents),
+        "price_model": resource.price_model, "price": euro(resource.price_cents), "payment_mode": resource.payment_mode,
         "instructor_fee": euro(resource.instructor_fee_cents), "funding": resource.funding,
         "alternative_cost": euro(resource.alternative_cost_cents),
         "alternative_cost_unit": resource.alternative_cost_unit,
@@ -129,6 +129,7 @@ class InventoryController(Controller):
             "programmes": await services.study_programmes(),
             "qualifications": await services.qualifications(uow, facility.owner),
             "facilities": await services.list_facilities(uow, facility.owner),
+            "payment_modes": services.payment_modes(uow),
         }
         if resource is not None:
             detail = await services.resource_detail(uow, resource.id)

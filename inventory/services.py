@@ -192,6 +192,15 @@ async def write_programmes(resource_id: int, programme_ids: list[int]) -> None:
         await ResourceProgramme.insert(*[ResourceProgramme(resource=resource_id, programme=p) for p in programme_ids])
 
 
+def payment_modes(uow: UnitOfWork) -> list[dict]:
+    """How a resource's price may be paid: the payments domain says (`inventory.payment_modes`,
+    with why a mode is not offered); without it, on invoice or free."""
+    for hook in uow.app.hooks.get("inventory.payment_modes"):
+        return hook(uow.settings)
+    return [{"value": "invoice", "label": _("On invoice (the owner invoices the school)"), "why": ""},
+            {"value": "free", "label": _("Free (never charged)"), "why": ""}]
+
+
 async def save_resource(uow: UnitOfWork, facility_id: int, data: dict[str, str], *, programmes: list[str] | None = None,
                         resource_id: int | None = None, week_from_days: bool = False) -> Resource:
     """Creates a resource in that facility, or changes one. Raises ValidationFailed with a
@@ -199,6 +208,9 @@ async def save_resource(uow: UnitOfWork, facility_id: int, data: dict[str, str],
     actor = uow.actor
     facility = await facility_for_edit(uow, facility_id)
     parsed, errors = read_resource(data, programmes, week_from_days=week_from_days)
+    refused = {mode["value"]: mode["why"] for mode in payment_modes(uow) if mode["why"]}
+    if parsed.values.get("payment_mode") in refused and parsed.values.get("price_cents"):
+        errors["payment_mode"] = refused[parsed.values["payment_mode"]]
     category_id, programme_ids, qualification_id = await resolve_references(facility.owner, parsed, errors)
     if errors:
         raise _invalid(errors)

@@ -113,6 +113,11 @@ class Resource(Table, tablename="resource"):
         active = "active"
         retired = "retired"
 
+    class PaymentMode(str, Enum):
+        free = "free"  # nothing to pay, whatever the price says
+        online = "online"  # the school pays on Werkbank (Stripe: card, Bancontact)
+        invoice = "invoice"  # the owner invoices the school
+
     facility = ForeignKey(Facility, on_delete=OnDelete.restrict, index=True)
     external_id = Varchar(length=80, default="", index=True)
     name = Varchar(length=200, index=True)
@@ -132,6 +137,7 @@ class Resource(Table, tablename="resource"):
     price_model = Varchar(length=14, choices=PriceModel, default=PriceModel.free)
     price_cents = Integer(default=0)
     instructor_fee_cents = Integer(default=0)
+    payment_mode = Varchar(length=8, choices=PaymentMode, default=PaymentMode.invoice)
     funding = Varchar(length=12, choices=Funding, default=Funding.sector)
     alternative_cost_cents = Integer(default=0)
     alternative_cost_unit = Varchar(length=12, choices=CostUnit, default=CostUnit.per_hour)

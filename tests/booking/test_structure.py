@@ -151,7 +151,10 @@ async def test_a_commit_wakes_only_the_jobs_its_events_concern(world, tuesday, w
 async def test_approved_waits_for_payment_where_a_payment_domain_says_so(world, tuesday, wb):
     booking = await services.request_booking(world["teacher"], world["resource"].id, at(tuesday, 9),
                                              at(tuesday, 11), 10)
-    wb.hooks.add("booking.payment_required", lambda uow, view: view.booking.price_cents > 0)
+    async def pay_first(uow, resource, price_cents, booking_id):
+        return price_cents > 0
+
+    wb.hooks.add("booking.payment_required", pay_first)
     approved = await services.approve(world["staff"], booking.id)
     assert approved.status == "approved"  # holds the slot, no "confirmed" mail yet
     assert "Je reservatie is bevestigd" not in await _subjects("sofie@vti.be")
@@ -209,7 +212,7 @@ async def test_a_job_runs_in_one_process_at_a_time_and_records_its_run(world, tu
     assert state.runs == 1 and state.locked_until is None and state.next_run_at > state.last_finished_at
     overview = {row["name"]: row for row in await wb.jobs.overview()}
     assert set(overview) == {"outbox", "accounts.password_resets", "booking.expiry", "booking.reminders", "inventory.imports",
-                             "calendars.sync", "calendars.write_back"}
+                             "calendars.sync", "calendars.write_back", "payments.deadlines", "payments.stripe"}
     assert overview["booking.expiry"]["last_error"] == ""
 
 
