@@ -32,10 +32,11 @@ def domain_plugins(app: Werkbank) -> list:
     from calendars.plugin import CalendarsPlugin
     from core.plugin import CorePlugin
     from inventory.plugin import InventoryPlugin
+    from payments.plugin import PaymentsPlugin
     from regions.plugin import RegionsPlugin
 
     return [CorePlugin(app), RegionsPlugin(app), AccountsPlugin(app), InventoryPlugin(app), BookingPlugin(app),
-            CalendarsPlugin(app), AdminPlugin(app)]
+            CalendarsPlugin(app), PaymentsPlugin(app), AdminPlugin(app)]
 
 
 def build_werkbank(settings: Settings, engine: Engine, clock: Clock | None = None) -> Werkbank:

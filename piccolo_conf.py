@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "inventory.piccolo_app",
         "booking.piccolo_app",
         "calendars.piccolo_app",
+        "payments.piccolo_app",
     ]
 )

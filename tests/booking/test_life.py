@@ -33,7 +33,7 @@ async def test_the_owner_approves_and_the_teacher_gets_a_mail(world, tuesday):
     with pytest.raises(Conflict, match="kan niet meer veranderen"):
         await services.approve(world["staff"], booking.id)
     actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(AuditEntry.object_type == "booking")]
-    assert actions == ["booking.requested", "booking.approved"]
+    assert actions == ["booking.requested", "booking.approved", "booking.invoiced"]  # a price, paid on invoice
 
 
 async def test_declining_needs_a_reason_and_frees_the_slot(world, tuesday):
