@@ -11,6 +11,7 @@ from accounts.tables import Membership, Organisation
 from booking import demo_data as booking_demo
 from core.registry import Werkbank
 from inventory import demo_data as inventory_demo
+from payments import demo_data as payments_demo
 from regions.geocoding import postal_code_point
 from regions.geography import REGIONS, locate
 
@@ -154,4 +155,5 @@ async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
             )
         await inventory_demo.load(uow, scale)
         await booking_demo.load(uow, DEMO_PASSWORD)
+        await payments_demo.load(uow)
     return LOGINS

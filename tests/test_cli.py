@@ -48,6 +48,22 @@ def test_demo_loads_once_and_lists_the_logins(werkbank):
     assert werkbank("demo", "--if-empty").exit_code == 0
 
 
+async def test_demo_invoices_are_numbered_per_owner_and_add_up(wb):
+    import demo
+    from payments.tables import BillingSettings, Invoice, Payment
+
+    await demo.load(wb)
+    invoices = await Invoice.select(Invoice.owner, Invoice.number, Invoice.net_cents, Invoice.vat_cents,
+                                    Invoice.total_cents, Invoice.payment.amount_cents.as_alias("paid"))
+    assert invoices and len(invoices) == await Payment.count().where(Payment.provider == "invoice")
+    for owner in {row["owner"] for row in invoices}:
+        numbers = sorted(row["number"] for row in invoices if row["owner"] == owner)
+        assert numbers == list(range(1, len(numbers) + 1))  # no gaps, no doubles
+        settings = await BillingSettings.objects().where(BillingSettings.organisation == owner).first()
+        assert settings.next_number == len(numbers) + 1
+    assert all(r["net_cents"] + r["vat_cents"] == r["total_cents"] == r["paid"] for r in invoices)
+
+
 def test_create_a_user_with_the_password_from_stdin(werkbank):
     werkbank("demo")
     result = werkbank("users", "create", "nieuw@school.be", "--role", "teacher", "--org", "go-ta-aalst",
