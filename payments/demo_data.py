@@ -43,7 +43,7 @@ async def load(uow) -> int:
     paid_ids = {p["booking"]: p["id"] for p in await Payment.select(Payment.id, Payment.booking)}
     invoices = []
     with use_language("nl"):
-        for booking, payment in zip(bookings, payments):
+        for booking, payment in zip(bookings, payments, strict=True):
             owner = owner_of[booking.resource]
             numbers[owner] += 1
             settings = billing[owner]
