@@ -6,6 +6,7 @@ payment that arrives after the deadline."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -185,6 +186,11 @@ async def test_owner_cancellation_refunds_everything(client, shop, stripe_local,
     assert [r.amount for r in at_stripe.data] == [18000]
     payment = await Payment.objects().output(load_json=True).where(Payment.booking == booking.id).first()
     assert payment.refunded_cents == 18000
+    overview = await client.get("/payments")  # the school's staff: paid, refunded, nothing to pay
+    totals = re.findall(r"<small>([^<]+)</small><p><strong>([^<]+)</strong>", overview.text)
+    assert totals == [("Online betaald", "€\xa0180,00"), ("Terugbetaald", "€\xa0180,00"), ("Online te betalen", "€\xa00,00"),
+                      ("Openstaande facturen", "€\xa00,00")]
+    assert f"/payments/{payment.id}/receipt" in overview.text
 
 
 async def test_unpaid_booking_expires_and_a_late_payment_is_refunded(client, shop, stripe_local, uow_for):
