@@ -252,7 +252,7 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
         hold_end=end + timedelta(minutes=resource.buffer_minutes), status=status, group_size=group_size,
         study_programme=study_programme, purpose=purpose, price_cents=price_cents,
         alternative_cost_cents=alternative_cents,
-        payment_method="" if status != Status.confirmed else ("free" if not price_cents else "invoice"),
+        payment_method="" if status != Status.confirmed else settled_by(resource, price_cents),
         expires_at=min(moment + timedelta(days=resource.request_expiry_days), start)
         if status == Status.requested else None, created_at=moment, updated_at=moment,
     )
@@ -302,6 +302,13 @@ async def _transition(uow: UnitOfWork, booking_id: int, allowed: Callable[[Booki
     return current
 
 
+def settled_by(resource: Resource, price_cents: int) -> str:
+    """How a booking confirmed without waiting for payment is paid: free (no price, or a resource
+    its owner offers free of charge) or on invoice (also a pay-online resource while paying
+    online is not possible)."""
+    return "free" if not price_cents or resource.payment_mode == Resource.PaymentMode.free else "invoice"
+
+
 async def payment_required(uow: UnitOfWork, resource: Resource, price_cents: int, booking_id: int | None = None) -> bool:
     """Whether a booking waits for payment (status approved) before it is confirmed: the payments
     domain answers through the `booking.payment_required` hook (async, given the resource, the
@@ -325,7 +332,7 @@ async def approve(uow: UnitOfWork, booking_id: int) -> Booking:
             return {Booking.status: Status.approved, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
                     Booking.expires_at: None}
         return {Booking.status: Status.confirmed, Booking.decided_by: actor.user.id, Booking.decided_at: moment,
-                Booking.expires_at: None, Booking.payment_method: "free" if not v.booking.price_cents else "invoice"}
+                Booking.expires_at: None, Booking.payment_method: settled_by(v.resource, v.booking.price_cents)}
 
     result = await _transition(
         uow, booking_id, lambda v: can_approve(actor, v.booking, v.owner_id), "booking.approved", changes,
@@ -610,8 +617,16 @@ async def accept_offer(uow: UnitOfWork, booking_id: int) -> Booking:
         if v.resource.needs_approval:
             return {Booking.waitlist_offer: False, Booking.expires_at: min(
                 moment + timedelta(days=v.resource.request_expiry_days), v.booking.start)}
+        if waits.get(v.booking.id):  # paid online: held until paid
+            return {Booking.waitlist_offer: False, Booking.status: Status.approved, Booking.expires_at: None}
         return {Booking.waitlist_offer: False, Booking.status: Status.confirmed, Booking.expires_at: None,
-                Booking.payment_method: "free" if not v.booking.price_cents else "invoice"}
+                Booking.payment_method: settled_by(v.resource, v.booking.price_cents)}
+
+    waits: dict[int, bool] = {}
+
+    async def check(v: BookingView) -> None:
+        waits[v.booking.id] = (not v.resource.needs_approval
+                               and await payment_required(uow, v.resource, v.booking.price_cents, v.booking.id))
 
     def allowed(v: BookingView) -> bool:
         if not can_accept_offer(actor, v.booking, moment):
@@ -624,7 +639,8 @@ async def accept_offer(uow: UnitOfWork, booking_id: int) -> Booking:
 
     result = await _transition(
         uow, booking_id, allowed, "waitlist.accepted", changes, "", (Status.requested,),
-        lambda v: _event(events.BookingRequested, v.booking, v.owner_id, status=v.booking.status), then=accepted)
+        lambda v: _event(events.BookingRequested, v.booking, v.owner_id, status=v.booking.status), then=accepted,
+        before=check)
     return result.booking
 
 

@@ -20,6 +20,7 @@ from core.web import ObjectId, form_data, is_htmx, problem, render
 from core.web import redirect as go
 from payments import invoices, overview, services
 from payments.gateway import StripeUnavailable
+from payments.labels import payment_error_label
 from payments.tables import Invoice, Payment
 
 log = logging.getLogger("werkbank.payments")
@@ -79,8 +80,10 @@ class PaymentPagesController(Controller):
             return problem(exc.status_code, str(exc))
         except StripeUnavailable as exc:
             log.info("card payment of booking %s refused: %s", booking_id, exc)
-            return problem(402, _("The payment was refused: %(why)s", why=str(exc).split(": ", 1)[-1]))
-        error = (intent.get("last_payment_error") or {}).get("message", "")
+            code = getattr(exc.__cause__, "code", "") or ""
+            return problem(402, _("The payment was refused: %(why)s", why=payment_error_label(code or "declined")))
+        failure = intent.get("last_payment_error") or {}
+        error = payment_error_label(str(failure.get("decline_code") or failure.get("code") or "")) if failure else ""
         return Response(content={"status": intent.get("status"), "client_secret": intent.get("client_secret"),
                                  "error": error, "next": f"/payments/bookings/{booking_id}/done"})
 
@@ -110,6 +113,14 @@ class PaymentPagesController(Controller):
         except Conflict as exc:
             return go(request, request.headers.get("referer") or "/payments", str(exc), "error")
         return go(request, "/payments", _("Invoice %(ref)s is marked as paid.", ref=found.reference))
+
+    @post("/refunds/{refund_id:int}/retry", name="payments_refund_retry")
+    async def refund_retry(self, request: Request, uow: Uow, refund_id: ObjectId) -> Response:
+        try:
+            await services.retry_refund(uow, refund_id)
+        except Conflict as exc:
+            return go(request, "/payments", str(exc), "error")
+        return go(request, "/payments", _("The refund is sent again."))
 
     @get("/{payment_id:int}/receipt", name="payments_receipt")
     async def receipt(self, request: Request, uow: Uow, payment_id: ObjectId) -> Response:

@@ -50,7 +50,7 @@ async def load(uow) -> int:
             split = split_vat(booking.price_cents, settings.vat_rate_bp)
             issued = booking.updated_at
             description = _("%(resource)s on %(when)s, %(n)s pupils (booking %(id)s)", resource=names[booking.resource],
-                            when=format_datetime(booking.start, "d MMMM y HH:mm"), n=booking.group_size, id=booking.id)
+                            when=format_datetime(booking.start, "d MMMM y, HH:mm"), n=booking.group_size, id=booking.id)
             invoices.append(Invoice(
                 owner=owner, school=booking.school, booking=booking.id, payment=paid_ids[booking.id], kind="invoice",
                 number=numbers[owner], reference=f"{settings.invoice_prefix}{numbers[owner]:05d}",

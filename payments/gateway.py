@@ -55,8 +55,8 @@ class StripeConfig:
             origin = f"{parts.scheme}://{parts.netloc}"
             scripts = frames = connect = origin
         else:
-            scripts = "https://js.stripe.com"
-            frames = "https://js.stripe.com https://hooks.stripe.com"
+            scripts = "https://js.stripe.com https://*.js.stripe.com"
+            frames = "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
             connect = "https://api.stripe.com"
         return (f"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
                 f"script-src 'self' {scripts}; frame-src {frames}; connect-src 'self' {connect}; object-src 'none'; "

@@ -5,6 +5,7 @@ Prices are what the school pays, VAT included; the split always adds up to the c
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -73,7 +74,7 @@ async def issue(uow: UnitOfWork, payment: Payment, booking: Booking) -> Invoice:
     number, moment = await _next_number(payment.owner), uow.now()
     split = split_vat(payment.amount_cents, billing.vat_rate_bp)
     description = _("%(resource)s on %(when)s, %(n)s pupils (booking %(id)s)", resource=resource["name"],
-                    when=format_datetime(booking.start, "d MMMM y HH:mm"), n=booking.group_size, id=booking.id)
+                    when=format_datetime(booking.start, "d MMMM y, HH:mm"), n=booking.group_size, id=booking.id)
     invoice = Invoice(owner=payment.owner, school=payment.school, booking=booking.id, payment=payment.id,
                       kind=Invoice.Kind.invoice, number=number, reference=f"{billing.invoice_prefix}{number:05d}",
                       issued_at=moment, due_on=moment + timedelta(days=billing.payment_days),
@@ -101,19 +102,30 @@ async def credit(uow: UnitOfWork, original: Invoice, amount_cents: int, reason: 
                    lines=[{"description": _("Credit for invoice %(ref)s: %(why)s", ref=original.reference,
                                             why=reason_label(reason)), "quantity": 1, "total_cents": split.total_cents}],
                    seller=original.seller, buyer=original.buyer)
+    credited = await credited_cents(original.id) + amount_cents
     if original.status == Invoice.Status.open:
         note.status, note.paid_at = Invoice.Status.paid, moment  # set off against the open invoice
-        credited = await credited_cents(original.id) + amount_cents
-        if credited >= original.total_cents:
-            await Invoice.update({Invoice.status: Invoice.Status.paid, Invoice.paid_at: moment}).where(
-                Invoice.id == original.id)
+        if credited >= original.total_cents:  # nothing left to pay: the invoice and its payment are closed
+            await Invoice.update({Invoice.status: Invoice.Status.credited}).where(Invoice.id == original.id)
+            await Payment.update({Payment.status: Payment.Status.cancelled, Payment.updated_at: moment}).where(
+                (Payment.id == original.payment) & (Payment.status == Payment.Status.open))
+    elif credited >= original.total_cents:
+        await Invoice.update({Invoice.status: Invoice.Status.credited}).where(Invoice.id == original.id)
     await note.save()
     return note
 
 
+async def current(payment_id: int) -> Invoice | None:
+    """The payment's invoice that still counts (not credited in full), if any."""
+    return await Invoice.objects().output(load_json=True).where(
+        (Invoice.payment == payment_id) & (Invoice.kind == Invoice.Kind.invoice)
+        & (Invoice.status != Invoice.Status.credited)).order_by(Invoice.number, ascending=False).first()
+
+
 def reason_label(reason: str) -> str:
     return {"cancelled": _("booking cancelled"), "cancelled_by_owner": _("booking cancelled by the owner"),
-            "late_payment": _("paid after the deadline")}.get(reason, reason)
+            "late_payment": _("paid after the deadline"), "moved": _("booking moved to another time"),
+            "ended": _("booking declined or expired")}.get(reason, reason)
 
 
 async def credited_cents(invoice_id: int) -> int:
@@ -180,14 +192,16 @@ async def save_billing(uow: UnitOfWork, organisation_id: int, data: dict[str, st
         rate_bp = round(float(text["vat_rate"].replace(",", ".") or "0") * 100)
         if not 0 <= rate_bp <= MAX_VAT_BP:
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):
         rate_bp = 0
         errors["vat_rate"] = _("Enter a VAT rate between 0 and 100 (e.g. 21 or 6).")
     if rate_bp == 0 and not text["vat_exemption"] and "vat_rate" not in errors:
         errors["vat_exemption"] = _("Without VAT, an invoice names the legal ground of the exemption.")
     vat_number = text["vat_number"].replace(" ", "").replace(".", "").upper()
-    if vat_number and not (vat_number.startswith("BE") and vat_number[2:].isdigit() and len(vat_number) == 12):
+    if vat_number and not (vat_number.startswith("BE") and _ascii_digits(vat_number[2:]) and len(vat_number) == 12):
         errors["vat_number"] = _("A Belgian VAT number is BE followed by 10 digits (e.g. BE0123456789).")
+    if rate_bp and not vat_number and "vat_number" not in errors and "vat_rate" not in errors:
+        errors["vat_number"] = _("An invoice that charges VAT names your VAT number.")
     iban = text["iban"].replace(" ", "").upper()
     if iban and not _valid_iban(iban):
         errors["iban"] = _("This IBAN is not valid (check the digits).")
@@ -216,8 +230,13 @@ async def save_billing(uow: UnitOfWork, organisation_id: int, data: dict[str, st
     return await billing_of(organisation_id)
 
 
+def _ascii_digits(text: str) -> bool:
+    return bool(text) and all(c in string.digits for c in text)
+
+
 def _valid_iban(iban: str) -> bool:
-    if not (15 <= len(iban) <= 34 and iban[:2].isalpha() and iban[2:4].isdigit() and iban.isalnum()):
+    allowed = string.digits + string.ascii_uppercase
+    if not (15 <= len(iban) <= 34 and all(c in allowed for c in iban) and iban[:2].isalpha() and _ascii_digits(iban[2:4])):
         return False
     digits = "".join(str(int(c, 36)) for c in iban[4:] + iban[:4])
     return int(digits) % 97 == 1

@@ -11,6 +11,8 @@ from core.uow import UnitOfWork
 from payments import services
 from payments.tables import Invoice, Payment, Refund
 
+Role = services.Role
+
 LIMIT = 200
 _PAYMENT_COLUMNS = (Payment.id, Payment.booking, Payment.provider, Payment.status, Payment.amount_cents,
                     Payment.refunded_cents, Payment.method, Payment.due_at, Payment.paid_at, Payment.error,
@@ -27,29 +29,42 @@ async def _sum(column, where) -> int:
     return int(row["total"] or 0) if row else 0
 
 
-async def _side(orgs: set[int], column) -> dict:
-    """The payments, refunds and invoices of the organisations `orgs` (owners or schools)."""
+async def _side(orgs: set[int], column, teacher: int | None = None) -> dict:
+    """The payments, refunds and invoices of the organisations `orgs` (owners or schools); a
+    teacher (who is not the school's admin) sees those of their own bookings."""
     ids = list(orgs)
     mine = column.is_in(ids)
+    if teacher is not None:
+        mine &= Payment.booking.teacher == teacher
     payments = await Payment.select(*_PAYMENT_COLUMNS).where(mine).order_by(Payment.created_at, ascending=False).limit(LIMIT)
     owner_side = column is Payment.owner
     inv_column = Invoice.owner if owner_side else Invoice.school
+    refund_scope = Refund.payment.owner.is_in(ids) if owner_side else Refund.payment.school.is_in(ids)
+    invoice_scope = inv_column.is_in(ids)
+    if teacher is not None:
+        refund_scope &= Refund.payment.booking.teacher == teacher
+        invoice_scope &= Invoice.booking.teacher == teacher
     refunds = await Refund.select(Refund.id, Refund.amount_cents, Refund.status, Refund.reason, Refund.created_at,
                                   Refund.payment.booking.as_alias("booking"),
+                                  Refund.payment.booking.resource.name.as_alias("resource"),
                                   Refund.payment.school.name.as_alias("school_name"),
-                                  Refund.payment.owner.name.as_alias("owner_name")).where(
-        Refund.payment.owner.is_in(ids) if owner_side else Refund.payment.school.is_in(ids)).order_by(
+                                  Refund.payment.owner.name.as_alias("owner_name")).where(refund_scope).order_by(
         Refund.created_at, ascending=False).limit(LIMIT)
-    invoices = await Invoice.select(*_INVOICE_COLUMNS).where(inv_column.is_in(ids)).order_by(
+    invoices = await Invoice.select(*_INVOICE_COLUMNS).where(invoice_scope).order_by(
         Invoice.issued_at, ascending=False).limit(LIMIT)
-    paid = await _sum(Payment.amount_cents, mine & (Payment.status == Payment.Status.succeeded))
-    refunded = await _sum(Payment.refunded_cents, mine)
-    waiting = await _sum(Payment.amount_cents, mine & Payment.status.is_in(
-        [Payment.Status.open, Payment.Status.requires_action, Payment.Status.failed, Payment.Status.processing]))
+    # Online money (Stripe) in the first three figures; invoices in the fourth.
+    online = mine & (Payment.provider == "stripe")
+    paid = await _sum(Payment.amount_cents, online & (Payment.status == Payment.Status.succeeded))
+    back = await Refund.select(Sum(Refund.amount_cents).as_alias("total")).where(
+        refund_scope & (Refund.status == Refund.Status.succeeded)).first()
+    refunded = int(back["total"] or 0)
+    waiting = await _sum(Payment.amount_cents, online & Payment.status.is_in(
+        [Payment.Status.open, Payment.Status.requires_action, Payment.Status.failed, Payment.Status.processing])
+        & (Payment.booking.status == "approved"))
     open_invoices = await Invoice.select(Sum(Invoice.total_cents).as_alias("total")).where(
-        inv_column.is_in(ids) & (Invoice.kind == Invoice.Kind.invoice) & (Invoice.status == Invoice.Status.open)).first()
+        invoice_scope & (Invoice.kind == Invoice.Kind.invoice) & (Invoice.status == Invoice.Status.open)).first()
     set_off = await Invoice.select(Sum(Invoice.total_cents).as_alias("total")).where(
-        inv_column.is_in(ids) & (Invoice.kind == Invoice.Kind.credit_note) & (Invoice.status == Invoice.Status.paid)
+        invoice_scope & (Invoice.kind == Invoice.Kind.credit_note) & (Invoice.status == Invoice.Status.paid)
         & Invoice.credits.status.is_in([Invoice.Status.open])).first()
     open_total = int(open_invoices["total"] or 0) - int(set_off["total"] or 0)
     return {"payments": payments, "refunds": refunds, "invoices": invoices,
@@ -60,8 +75,9 @@ async def _side(orgs: set[int], column) -> dict:
 async def for_actor(uow: UnitOfWork) -> dict:
     actor = uow.actor
     owners, schools = services.owner_ids(actor), services.school_ids(actor)
+    only_own = None if actor.has_role(Role.school_admin) or actor.is_platform_admin else actor.user.id
     return {"owner": await _side(owners, Payment.owner) if owners else None,
-            "school": await _side(schools, Payment.school) if schools else None,
+            "school": await _side(schools, Payment.school, only_own) if schools else None,
             "online": services.stripe_config(uow).enabled}
 
 

@@ -19,7 +19,7 @@ from payments import labels, services
 from payments.controllers import PaymentPagesController, StripeWebhookController
 from payments.gateway import Gateway, StripeConfig
 from payments.providers import RefundQueued
-from payments.tables import BillingSettings, Invoice, Payment, Refund, StripeEvent, StripeObject
+from payments.tables import Invoice, Refund
 
 
 class PaymentsPlugin(InitPluginProtocol):
@@ -29,7 +29,8 @@ class PaymentsPlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app = self.app
         app_config.route_handlers.extend([PaymentPagesController, StripeWebhookController])
-        app.admin_tables.extend([Payment, Refund, Invoice, BillingSettings, StripeObject, StripeEvent])
+        # Money tables stay out of the raw admin: an edited invoice number or amount would break the
+        # sequence and the books. Staff work through the payments pages.
         app.stripe = Gateway(StripeConfig.of(app.settings))
         labels.register(app.templates)
         app.hooks.add("booking.payment_required", services.payment_required)

@@ -15,7 +15,7 @@ from booking.tables import Booking
 from core import audit
 from core.uow import Event, UnitOfWork
 from payments import invoices
-from payments.tables import Invoice, Payment, Refund
+from payments.tables import Payment, Refund
 
 PAY_WITHIN = timedelta(hours=72)  # after approval, at most
 PAY_BEFORE_START = timedelta(hours=24)  # and at least this long before the start, where possible
@@ -59,22 +59,25 @@ class StripeProvider:
         await Payment.update({Payment.due_at: payment_deadline(booking, uow.now()), Payment.updated_at: uow.now()}).where(
             Payment.id == payment.id)
 
-    async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str) -> None:
+    async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str, *,
+                     intent: str = "") -> None:
         if amount_cents <= 0:
             return
-        await Refund(payment=payment.id, amount_cents=amount_cents, reason=reason, created_at=uow.now(),
-                     updated_at=uow.now()).save()
+        await Refund(payment=payment.id, intent=intent or (payment.info or {}).get("intent", ""), amount_cents=amount_cents,
+                     reason=reason, created_at=uow.now(), updated_at=uow.now()).save()
         await audit.record(uow.actor, "booking.refunded", "booking", payment.booking, amount_cents=amount_cents,
-                           reason=reason, state="to_send")
+                           why=reason, state="to_send")
         uow.record(RefundQueued(payment.id))
 
     async def cancel(self, uow: UnitOfWork, payment: Payment, status: str = Payment.Status.cancelled) -> None:
         """No money moved: the payment ends, and the job cancels its PaymentIntent at Stripe
         (a payment that still succeeds there later is refunded in full)."""
-        done = await Payment.update({Payment.status: status, Payment.updated_at: uow.now()}).where(
+        has_intent = bool((payment.info or {}).get("intent"))
+        done = await Payment.update({Payment.status: status, Payment.updated_at: uow.now(),
+                                     Payment.closed_at: None if has_intent else uow.now()}).where(
             (Payment.id == payment.id) & Payment.status.is_in(list(STILL_PAYABLE) + [Payment.Status.processing])
         ).returning(Payment.id)
-        if done and (payment.info or {}).get("intent"):
+        if done and has_intent:
             uow.record(RefundQueued(payment.id))
 
 
@@ -91,15 +94,14 @@ class InvoiceProvider:
 
     async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str) -> None:
         """A credit note for `amount_cents` against the booking's invoice."""
-        original = await Invoice.objects().output(load_json=True).where((Invoice.payment == payment.id)
-                                                 & (Invoice.kind == Invoice.Kind.invoice)).first()
+        original = await invoices.current(payment.id)
         if original is None or amount_cents <= 0:
             return
         note = await invoices.credit(uow, original, amount_cents, reason)
         await Payment.update({Payment.refunded_cents: Payment.refunded_cents + amount_cents,
                               Payment.updated_at: uow.now()}).where(Payment.id == payment.id)
         await audit.record(uow.actor, "booking.refunded", "booking", payment.booking, amount_cents=amount_cents,
-                           reason=reason, credit_note=note.reference)
+                           why=reason, credit_note=note.reference)
 
     async def cancel(self, uow: UnitOfWork, payment: Payment, status: str = Payment.Status.cancelled) -> None:
         await self.refund(uow, payment, payment.amount_cents - payment.refunded_cents, "cancelled")

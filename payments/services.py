@@ -6,6 +6,7 @@ bookings at their deadline, send refunds and cancel PaymentIntents that are no l
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.uow import UnitOfWork
 from inventory.tables import Resource
+from payments import invoices
 from payments.gateway import StripeConfig, StripeUnavailable
 from payments.providers import STILL_PAYABLE, RefundQueued, StripeProvider, provider
 from payments.tables import Payment, Refund, StripeEvent, StripeObject
@@ -30,6 +32,12 @@ REMIND_BEFORE_HOURS = 24
 REFUND_ATTEMPTS = 10
 
 
+def install_id(uow: UnitOfWork) -> str:
+    """Part of every idempotency key: two installations (staging and production, a restored copy)
+    sharing one Stripe account never take each other's keys for their own."""
+    return hashlib.sha256(f"werkbank-install:{uow.settings.secret_key}".encode()).hexdigest()[:12]
+
+
 def stripe_config(uow: UnitOfWork) -> StripeConfig:
     return StripeConfig.of(uow.settings)
 
@@ -37,15 +45,13 @@ def stripe_config(uow: UnitOfWork) -> StripeConfig:
 # --- what booking asks (hooks) ----------------------------------------------------------------
 
 async def payment_required(uow: UnitOfWork, resource: Resource, price_cents: int, booking_id: int | None) -> bool:
-    """A booking of a pay-online resource with a price waits for payment, unless what it costs
-    was paid already (a paid booking that moved and was approved again)."""
+    """A booking of a pay-online resource with a price waits for payment, unless it was paid
+    already (a paid booking that moved and was approved again keeps its payment)."""
     if resource.payment_mode != Resource.PaymentMode.online or price_cents <= 0 or not stripe_config(uow).enabled:
         return False
-    if booking_id is not None:
-        paid = await Payment.select(Payment.amount_cents, Payment.refunded_cents).where(
-            (Payment.booking == booking_id) & (Payment.status == Status.succeeded)).first()
-        if paid and paid["amount_cents"] - paid["refunded_cents"] >= price_cents:
-            return False
+    if booking_id is not None and await Payment.exists().where(
+            (Payment.booking == booking_id) & (Payment.status == Status.succeeded)):
+        return False  # paid already (a paid booking that moved): never held for payment again
     return True
 
 
@@ -53,8 +59,8 @@ def payment_modes(settings) -> list[dict]:
     """The payment modes an owner may choose for a resource, and why one is not offered."""
     config = StripeConfig.of(settings)
     online_why = "" if config.enabled else _(
-        "Paying online is not offered: Werkbank has no Stripe account configured (%(missing)s). Invoices work.",
-        missing=", ".join(config.missing))
+        "Paying online is not offered: no Stripe account is set up on this Werkbank (ask its administrators). "
+        "Invoices work.")
     return [{"value": "invoice", "label": _("On invoice (the owner invoices the school)"), "why": ""},
             {"value": "online", "label": _("Pay online (card, Bancontact)"), "why": online_why},
             {"value": "free", "label": _("Free (never charged)"), "why": ""}]
@@ -67,8 +73,9 @@ async def _payment_of(booking_id: int) -> Payment | None:
 
 
 async def on_held(uow: UnitOfWork, event: events.BookingRequested | events.BookingApproved) -> None:
-    """A booking that waits for payment gets its payment (online); one confirmed with a price
-    on invoice gets its invoice."""
+    """A booking that waits for payment gets its payment (online), or gets it back if it ended
+    while the booking was moved and approved again; one confirmed with a price on invoice gets
+    its invoice (a new one when it was moved)."""
     booking = await Booking.objects().where(Booking.id == event.booking_id).first()
     if booking is None or booking.price_cents <= 0:
         return
@@ -79,19 +86,25 @@ async def on_held(uow: UnitOfWork, event: events.BookingRequested | events.Booki
     else:
         return
     existing = await _payment_of(booking.id)
-    if existing is not None:
-        if existing.status in STILL_PAYABLE and existing.amount_cents != booking.price_cents:
-            await Payment.update({Payment.amount_cents: booking.price_cents, Payment.updated_at: uow.now()}).where(
-                Payment.id == existing.id)
-        if kind == "stripe" and existing.provider == "stripe":
-            await provider("stripe").start(uow, existing, booking)
+    if existing is None:
+        payment = Payment(booking=booking.id, owner=event.owner_id, school=booking.school, provider=kind,
+                          amount_cents=provider(kind).calculate_fee(booking), created_at=uow.now(), updated_at=uow.now())
+        await payment.save()
+        await provider(kind).start(uow, payment, booking)
+        if kind == "stripe" and event.series_id is None:
+            await _mail_teacher(uow, booking, _l("Pay your booking to confirm it"), "payments/mail/pay.txt", payment.id)
         return
-    payment = Payment(booking=booking.id, owner=event.owner_id, school=booking.school, provider=kind,
-                      amount_cents=provider(kind).calculate_fee(booking), created_at=uow.now(), updated_at=uow.now())
-    await payment.save()
-    await provider(kind).start(uow, payment, booking)
-    if kind == "stripe" and event.series_id is None:
-        await _mail_teacher(uow, booking, _l("Pay your booking to confirm it"), "payments/mail/pay.txt", payment.id)
+    if kind == "stripe" and existing.provider == "stripe" and existing.status != Status.succeeded:
+        # Approved again (after a move): the payment opens again with a new deadline.
+        await Payment.update({Payment.status: Status.open, Payment.amount_cents: booking.price_cents,
+                              Payment.reminded_at: None, Payment.closed_at: None, Payment.error: "",
+                              Payment.updated_at: uow.now()}).where(Payment.id == existing.id)
+        await provider("stripe").start(uow, existing, booking)
+    elif kind == "invoice" and existing.provider == "invoice" and not await invoices.current(existing.id):
+        await Payment.update({Payment.amount_cents: booking.price_cents, Payment.refunded_cents: 0,
+                              Payment.status: Status.open, Payment.updated_at: uow.now()}).where(Payment.id == existing.id)
+        existing.amount_cents, existing.refunded_cents = booking.price_cents, 0
+        await provider("invoice").start(uow, existing, booking)
 
 
 async def on_series_held(uow: UnitOfWork, event: events.SeriesRequested) -> None:
@@ -104,10 +117,27 @@ async def on_series_held(uow: UnitOfWork, event: events.SeriesRequested) -> None
 
 
 async def on_rescheduled(uow: UnitOfWork, event: events.BookingRescheduled) -> None:
-    """A moved booking that is not paid yet costs its new price."""
+    """A moved booking: unpaid online, it costs its new price (with a new deadline if it still
+    waits for payment); on invoice at another price, the invoice is credited in full and a new one
+    follows when the booking is confirmed (at once, or at the owner's approval). A paid online
+    booking keeps its payment (a different price is for the owner to settle)."""
     booking = await Booking.objects().where(Booking.id == event.booking_id).first()
-    await Payment.update({Payment.amount_cents: booking.price_cents, Payment.updated_at: uow.now()}).where(
-        (Payment.booking == event.booking_id) & Payment.status.is_in(list(STILL_PAYABLE)))
+    payment = await _payment_of(event.booking_id)
+    if payment is None:
+        return
+    if payment.provider == "stripe" and payment.status in (*STILL_PAYABLE, Status.processing):
+        await Payment.update({Payment.amount_cents: booking.price_cents, Payment.updated_at: uow.now()}).where(
+            Payment.id == payment.id)
+        if booking.status == Booking.Status.approved:
+            await provider("stripe").start(uow, payment, booking)
+    elif payment.provider == "invoice":
+        current = await invoices.current(payment.id)
+        if current is not None and current.total_cents != booking.price_cents:
+            await provider("invoice").refund(uow, payment, refundable(payment), "moved")
+            if booking.status == Booking.Status.confirmed:
+                await on_held(uow, events.BookingApproved(
+                    booking_id=booking.id, resource_id=booking.resource, owner_id=event.owner_id,
+                    school_id=booking.school, teacher_id=booking.teacher, series_id=booking.series, status="confirmed"))
 
 
 async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
@@ -125,9 +155,14 @@ async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
 
 
 async def on_ended(uow: UnitOfWork, event: events.BookingEvent) -> None:
-    """Declined or expired before it was paid: the payment ends (no money moved)."""
+    """Declined or expired: an unpaid payment ends (no money moved); money already paid (a paid
+    booking that was moved, then declined or left unanswered) goes back in full."""
     payment = await _payment_of(event.booking_id)
-    if payment is not None and payment.provider == "stripe" and payment.status in (*STILL_PAYABLE, Status.processing):
+    if payment is None:
+        return
+    if payment.provider == "invoice" or payment.status == Status.succeeded:
+        await provider(payment.provider).refund(uow, payment, refundable(payment), "ended")
+    elif payment.status in (*STILL_PAYABLE, Status.processing):
         status = Status.expired if getattr(event, "unpaid", False) else Status.cancelled
         await StripeProvider().cancel(uow, payment, status)
 
@@ -216,7 +251,7 @@ async def _intent_for(uow: UnitOfWork, payment: Payment, v: bookings.BookingView
     if intent is None:
         attempt = int(info.get("attempt", 0)) + 1
         intent = await gateway.create_intent(
-            payment.amount_cents, key=f"werkbank-payment-{payment.id}-{attempt}",
+            payment.amount_cents, key=f"werkbank-{install_id(uow)}-payment-{payment.id}-{attempt}",
             metadata={"booking_id": str(v.booking.id), "payment_id": str(payment.id), "resource": v.resource.name[:200]})
         async with uow.transaction():
             await StripeObject.insert(StripeObject(stripe_id=intent["id"], kind="payment_intent", payment=payment.id,
@@ -225,9 +260,11 @@ async def _intent_for(uow: UnitOfWork, payment: Payment, v: bookings.BookingView
             done = await Payment.update({Payment.info: {**info, "intent": intent["id"], "attempt": attempt},
                                          Payment.updated_at: uow.now()}).where(
                 (Payment.id == payment.id) & (Payment.updated_at == payment.updated_at)).returning(Payment.id)
-        if not done:  # another page made one at the same moment: use that one
+        if not done:  # another page made one at the same moment (or the payment changed): ask again
             fresh = await Payment.objects().output(load_json=True).where(Payment.id == payment.id).first()
-            return await gateway.intent(fresh.info["intent"])
+            if (fresh.info or {}).get("intent"):
+                return await gateway.intent(fresh.info["intent"])
+            raise Conflict(_("This payment changed in the meantime; reload the page."))
     return intent
 
 
@@ -308,23 +345,33 @@ async def apply_intent(uow: UnitOfWork, intent: dict) -> str:
     payment = await Payment.objects().output(load_json=True).where(Payment.id == ref.payment).first()
     moment, status = uow.now(), intent.get("status")
     if status == "succeeded":
-        if intent.get("amount") != payment.amount_cents:
-            log.warning("payment %s: Stripe took %s cents, expected %s", payment.id, intent.get("amount"), payment.amount_cents)
+        received = int(intent.get("amount_received") or intent.get("amount") or 0)
+        if received < payment.amount_cents:
+            # Paid at an old, lower price (the booking moved while a payment page was open): the
+            # money goes back and the school pays the new price with a new PaymentIntent.
+            if await Refund.exists().where((Refund.intent == intent["id"]) & (Refund.reason == "amount_changed")):
+                return "already_refunded"
+            await StripeProvider().refund(uow, payment, received, "amount_changed", intent=intent["id"])
+            info = {key: value for key, value in (payment.info or {}).items() if key != "intent"}
+            await Payment.update({Payment.status: Status.failed, Payment.info: info, Payment.updated_at: moment,
+                                  Payment.error: "amount_changed"}).where(
+                (Payment.id == payment.id) & (Payment.status != Status.succeeded))
+            return "amount_changed"
         done = await Payment.update({Payment.status: Status.succeeded, Payment.paid_at: moment, Payment.error: "",
-                                     Payment.method: _method_of(intent), Payment.updated_at: moment}).where(
+                                     Payment.amount_cents: received, Payment.method: _method_of(intent),
+                                     Payment.updated_at: moment}).where(
             (Payment.id == payment.id) & (Payment.status != Status.succeeded)).returning(Payment.id)
         if not done:
             return "already_paid"
-        await audit.record(None, "booking.paid", "booking", payment.booking, amount_cents=payment.amount_cents,
-                           intent=intent["id"])
+        surplus, payment.amount_cents, payment.status = received - payment.amount_cents, received, Status.succeeded
+        await audit.record(None, "booking.paid", "booking", payment.booking, amount_cents=received, intent=intent["id"])
         confirmed = await bookings.confirm_paid(uow, payment.booking, _method_of(intent))
         if confirmed is not None:
-            await Payment.update({Payment.amount_cents: int(intent.get("amount") or payment.amount_cents)}).where(
-                Payment.id == payment.id)
+            if surplus > 0:  # paid at an old, higher price: the difference goes back
+                await StripeProvider().refund(uow, payment, surplus, "amount_changed")
             return "confirmed"
         # Paid when the booking no longer waits (cancelled, expired, declined): all of it goes back;
         # the time may belong to someone else now, so the booking is not revived.
-        payment.status = Status.succeeded
         await StripeProvider().refund(uow, payment, refundable(payment), "late_payment")
         await _mail_teacher(uow, await Booking.objects().where(Booking.id == payment.booking).first(),
                             _l("Your payment came too late and is refunded"), "payments/mail/late.txt", payment.id)
@@ -335,7 +382,8 @@ async def apply_intent(uow: UnitOfWork, intent: dict) -> str:
             (Payment.id == payment.id) & Payment.status.is_in(list(STILL_PAYABLE) + [Status.processing]))
         return status
     if status == "requires_payment_method" and intent.get("last_payment_error"):
-        error = (intent["last_payment_error"] or {}).get("message") or ""
+        failure = intent["last_payment_error"] or {}
+        error = str(failure.get("decline_code") or failure.get("code") or "declined")
         await Payment.update({Payment.status: Status.failed, Payment.error: error[:500], Payment.updated_at: moment}).where(
             (Payment.id == payment.id) & Payment.status.is_in(list(STILL_PAYABLE) + [Status.processing]))
         return "failed"
@@ -355,10 +403,12 @@ async def _refund_state(uow: UnitOfWork, refund_id: int, refund: dict) -> str:
              "requires_action": Refund.Status.pending, "failed": Refund.Status.failed,
              "canceled": Refund.Status.failed}.get(refund.get("status"), Refund.Status.pending)
     row = await Refund.objects().where(Refund.id == refund_id).first()
-    if row.status == state or row.status in (Refund.Status.succeeded, Refund.Status.failed):
-        return f"refund_{row.status}"
-    await Refund.update({Refund.status: state, Refund.updated_at: uow.now(),
-                         Refund.error: str(refund.get("failure_reason") or "")[:500]}).where(Refund.id == refund_id)
+    final = (Refund.Status.succeeded, Refund.Status.failed)
+    changed = await Refund.update({Refund.status: state, Refund.updated_at: uow.now(),
+                                   Refund.error: str(refund.get("failure_reason") or "")[:500]}).where(
+        (Refund.id == refund_id) & Refund.status.not_in([state, *final])).returning(Refund.id)
+    if not changed:  # already in that state, or settled (by another process, maybe at this moment)
+        return f"refund_{row.status if row.status in final else state}"
     if state == Refund.Status.succeeded:
         await Payment.update({Payment.refunded_cents: Payment.refunded_cents + row.amount_cents,
                               Payment.updated_at: uow.now()}).where(Payment.id == row.payment)
@@ -374,12 +424,13 @@ async def deadlines_job(uow: UnitOfWork, batch: int) -> int:
 
     moment = uow.now()
     payable = list(STILL_PAYABLE)
+    waiting = Payment.booking.status == Booking.Status.approved  # a moved one back at the owner waits too
     remind = await Payment.select(Payment.id, Payment.booking).where(
-        (Payment.provider == "stripe") & Payment.status.is_in(payable) & Payment.reminded_at.is_null()
+        (Payment.provider == "stripe") & Payment.status.is_in(payable) & waiting & Payment.reminded_at.is_null()
         & (Payment.due_at > moment) & (Payment.due_at <= moment + timedelta(hours=REMIND_BEFORE_HOURS))
         & (Payment.created_at <= moment - timedelta(hours=1))).limit(batch)
     due = await Payment.select(Payment.id, Payment.booking).where(
-        (Payment.provider == "stripe") & Payment.status.is_in(payable) & (Payment.due_at <= moment)).limit(batch)
+        (Payment.provider == "stripe") & Payment.status.is_in(payable) & waiting & (Payment.due_at <= moment)).limit(batch)
     if not remind and not due:
         return 0
     async with uow.transaction():
@@ -409,9 +460,9 @@ async def stripe_job(uow: UnitOfWork, batch: int) -> int:
                                           & (Refund.attempts < REFUND_ATTEMPTS)).order_by(Refund.id).limit(batch)
     for refund in queued:
         payment = await Payment.objects().output(load_json=True).where(Payment.id == refund.payment).first()
-        intent_id = (payment.info or {}).get("intent")
+        intent_id = refund.intent or (payment.info or {}).get("intent")
         try:
-            sent = await gateway.refund(intent_id, refund.amount_cents, key=f"werkbank-refund-{refund.id}",
+            sent = await gateway.refund(intent_id, refund.amount_cents, key=f"werkbank-{install_id(uow)}-refund-{refund.id}",
                                         metadata={"booking_id": str(payment.booking), "refund_id": str(refund.id)})
         except StripeUnavailable as exc:
             async with uow.transaction():
@@ -430,20 +481,40 @@ async def stripe_job(uow: UnitOfWork, batch: int) -> int:
             await _refund_state(uow, refund.id, sent)
         handled += 1
     closing = await Payment.objects().output(load_json=True).where(
-        (Payment.provider == "stripe") & Payment.status.is_in([Status.cancelled, Status.expired])).order_by(
-        Payment.updated_at).limit(batch * 4)
-    for payment in [p for p in closing if (p.info or {}).get("intent") and not (p.info or {}).get("closed")][:batch]:
+        (Payment.provider == "stripe") & Payment.status.is_in([Status.cancelled, Status.expired])
+        & Payment.closed_at.is_null()).order_by(Payment.updated_at).limit(batch)
+    for payment in closing:
+        intent_id = (payment.info or {}).get("intent")
         try:
-            intent = await gateway.intent(payment.info["intent"])
-            if intent["status"] not in ("canceled", "succeeded"):
-                await gateway.cancel_intent(intent["id"])
+            if intent_id:
+                intent = await gateway.intent(intent_id)
+                if intent["status"] not in ("canceled", "succeeded"):
+                    await gateway.cancel_intent(intent["id"])
         except StripeUnavailable as exc:
             log.warning("payment %s: could not cancel its PaymentIntent: %s", payment.id, exc)
             continue
         async with uow.transaction():
-            await Payment.update({Payment.info: {**payment.info, "closed": True}}).where(Payment.id == payment.id)
+            await Payment.update({Payment.closed_at: uow.now()}).where(Payment.id == payment.id)
         handled += 1
     return handled
+
+
+async def retry_refund(uow: UnitOfWork, refund_id: int) -> Refund:
+    """The owner sends a failed refund again (the refunds job picks it up at once)."""
+    async with uow.transaction():
+        refund = await Refund.objects().where(Refund.id == refund_id).first()
+        payment = await Payment.objects().where(Payment.id == refund.payment).first() if refund else None
+        if payment is None or not (uow.actor.is_platform_admin or payment.owner in owner_ids(uow.actor)):
+            raise NotFound(_("This refund does not exist, or you may not see it."))
+        done = await Refund.update({Refund.status: Refund.Status.to_send, Refund.attempts: 0, Refund.error: "",
+                                    Refund.updated_at: uow.now()}).where(
+            (Refund.id == refund_id) & (Refund.status == Refund.Status.failed)).returning(Refund.id)
+        if not done:
+            raise Conflict(_("Only a failed refund is sent again."))
+        await audit.record(uow.actor, "booking.refunded", "booking", payment.booking, amount_cents=refund.amount_cents,
+                           why=refund.reason, state="retried")
+        uow.record(RefundQueued(payment.id))
+    return refund
 
 
 async def home_panels(uow: UnitOfWork) -> list[dict]:

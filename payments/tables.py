@@ -57,6 +57,9 @@ class Payment(Table, tablename="payment"):
     paid_at = Timestamptz(null=True, default=None)
     error = Text(default="")
     info = JSONB(default={})
+    # Set once nothing is left to do at Stripe for a payment that ended unpaid (its PaymentIntent
+    # cancelled, or there was none): the Stripe job looks only at the others.
+    closed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -72,9 +75,10 @@ class Refund(Table, tablename="refund"):
         failed = "failed"
 
     payment = ForeignKey(Payment, on_delete=OnDelete.restrict, index=True)
+    intent = Varchar(length=255, default="")  # the PaymentIntent whose money goes back
     amount_cents = Integer()
     status = Varchar(length=10, choices=Status, default=Status.to_send, index=True)
-    reason = Varchar(length=20, default="")  # cancelled, cancelled_by_owner, late_payment
+    reason = Varchar(length=20, default="")  # cancelled, cancelled_by_owner, ended, late_payment, amount_changed
     attempts = Integer(default=0)
     error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -113,6 +117,7 @@ class Invoice(Table, tablename="invoice"):
     class Status(str, Enum):
         open = "open"
         paid = "paid"  # a credit note: paid back (or set off)
+        credited = "credited"  # an invoice credited in full: nothing to pay
 
     owner = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
     school = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
@@ -123,7 +128,7 @@ class Invoice(Table, tablename="invoice"):
     kind = Varchar(length=12, choices=Kind, default=Kind.invoice)
     number = Integer()
     reference = Varchar(length=30)  # prefix + number, as printed
-    status = Varchar(length=6, choices=Status, default=Status.open, index=True)
+    status = Varchar(length=10, choices=Status, default=Status.open, index=True)
     issued_at = Timestamptz()
     due_on = Timestamptz()
     net_cents = Integer()

@@ -14,7 +14,7 @@ async def test_online_not_offered_without_keys(client, create_facility, create_r
     facility = await create_facility(owner, name="Metaalcampus")
     with pytest.raises(ValidationFailed) as refused:
         await create_resource(facility, name="Lasrobot", category="welding", payment_mode="online")
-    assert "WERKBANK_STRIPE_SECRET_KEY" in refused.value.fields["payment_mode"]
+    assert "geen Stripe-account" in refused.value.fields["payment_mode"]
     resource = await create_resource(facility, name="Lasrobot", category="welding", payment_mode="invoice")
     await create_user("owner_staff", org=owner, email="staff@metaal.be")
     await login(client, "staff@metaal.be")

@@ -18,7 +18,7 @@ from core.tables import OutboxMessage
 from payments import services
 from payments.tables import Payment, Refund, StripeEvent
 from tests.booking.conftest import at, next_weekday
-from tests.conftest import login
+from tests.conftest import csrf, login
 from tests.payments.conftest import CARD_3DS, CARD_DECLINED, CARD_OK, deliver, sign_payload
 
 
@@ -82,7 +82,7 @@ async def test_pay_online_confirms_by_webhook_once(client, shop, stripe_local):
     assert replay.status_code == 200 and replay.json()["outcome"] == "duplicate"
     assert await StripeEvent.count().where(StripeEvent.event_id == delivery.event_id) == 1
     done = await client.get(f"/payments/bookings/{booking.id}/done")
-    assert "Je boeking is bevestigd" in done.text or "bevestigd" in done.text
+    assert "Betaald. Je reservatie is bevestigd." in done.text
     page = await client.get(f"/bookings/{booking.id}")
     assert "Ontvangstbewijs" in page.text
     receipt = await client.get(f"/payments/{payment.id}/receipt")
@@ -188,7 +188,7 @@ async def test_owner_cancellation_refunds_everything(client, shop, stripe_local,
     assert payment.refunded_cents == 18000
     overview = await client.get("/payments")  # the school's staff: paid, refunded, nothing to pay
     totals = re.findall(r"<small>([^<]+)</small><p><strong>([^<]+)</strong>", overview.text)
-    assert totals == [("Online betaald", "€\xa0180,00"), ("Terugbetaald", "€\xa0180,00"), ("Online te betalen", "€\xa00,00"),
+    assert totals == [("Online betaald", "€\xa0180,00"), ("Online terugbetaald", "€\xa0180,00"), ("Online te betalen", "€\xa00,00"),
                       ("Openstaande facturen", "€\xa00,00")]
     assert f"/payments/{payment.id}/receipt" in overview.text
 
@@ -266,3 +266,36 @@ async def test_a_refund_event_after_the_job_counts_the_refund_once(client, shop,
     assert answer.status_code == 200 and answer.json()["outcome"] == "already_paid,refund_succeeded"
     payment = await Payment.objects().where(Payment.booking == booking.id).first()
     assert payment.refunded_cents == 9000
+
+
+async def test_a_moved_unpaid_booking_is_not_expired_while_the_owner_decides_and_opens_again(client, shop, stripe_local,
+                                                                                           uow_for):
+    booking = await held_booking(shop)
+    day = next_weekday(1)
+    moved = await bookings.reschedule(shop["teacher"], booking.id, at(day, 13), at(day, 15))
+    assert moved.status == "requested"  # back at the owner
+    await Payment.update({Payment.due_at: datetime.now().astimezone() - timedelta(minutes=1)}).where(
+        Payment.booking == booking.id)
+    assert await services.deadlines_job(uow_for(None), 10) == 0  # waits for the owner, not for the school
+    assert await status_of(booking.id) == ("requested", "open")
+    await bookings.approve(shop["staff"], booking.id)
+    payment = await Payment.objects().where(Payment.booking == booking.id).first()
+    assert payment.status == "open" and payment.due_at > datetime.now().astimezone()
+    await open_pay_page(client, booking.id)
+
+
+async def test_a_failed_refund_is_sent_again_by_the_owner(client, shop, stripe_local, uow_for):
+    booking, intent = await paid_booking(client, shop, stripe_local)
+    await bookings.cancel(shop["staff"], booking.id, "defect")
+    refund = await Refund.objects().first()
+    await Refund.update({Refund.status: "failed", Refund.error: "expired card"}).where(Refund.id == refund.id)
+    await client.post("/logout", data={"_csrf_token": await csrf(client, "/payments")})
+    await login(client, "staff@metaal.be")
+    overview = await client.get("/payments")
+    assert f'action="/payments/refunds/{refund.id}/retry"' in overview.text
+    answer = await client.post(f"/payments/refunds/{refund.id}/retry", data={"_csrf_token": await csrf(client, "/payments")})
+    assert answer.status_code == 200 and "opnieuw verstuurd" in answer.text
+    await services.stripe_job(uow_for(None), 10)
+    assert (await Refund.objects().where(Refund.id == refund.id).first()).status == "succeeded"
+    at_stripe = stripe_local.client().v1.refunds.list({"payment_intent": intent})
+    assert [r.amount for r in at_stripe.data] == [18000]

@@ -1,6 +1,6 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-11-29T17:43:06:000000"
+ID = "2026-11-29T18:22:31:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "One payment per booking; invoice numbers unique per owner (never reused)"
 
