@@ -2,7 +2,7 @@ from core.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
     "requested": _l("requested"),
-    "approved": _l("approved"),
+    "approved": _l("approved, to pay"),  # approved bookings wait for their online payment
     "confirmed": _l("confirmed"),
     "completed": _l("completed"),
     "no_show": _l("no-show"),

@@ -22,8 +22,10 @@ async def load(uow) -> int:
     owners = {row["owner"] for row in await Facility.select(Facility.owner)}
     billing = {}
     for owner in sorted(owners):
+        base = 4_000_000 + owner  # a made-up enterprise number 0xxx.xxx.xxx with valid check digits
         billing[owner] = BillingSettings(organisation=owner, vat_rate_bp=2100, invoice_prefix=f"{moment.year}-",
-                                         payment_days=30, iban="BE68539007547034", updated_at=moment)
+                                         vat_number=f"BE0{base:07d}{97 - base % 97:02d}", payment_days=30,
+                                         iban="BE68539007547034", updated_at=moment)
     orgs = {o.id: o for o in await Organisation.objects().where(Organisation.id.is_in(
         list(owners) + [r["school"] for r in await Booking.select(Booking.school).distinct()]))} if owners else {}
     names = {r["id"]: r["name"] for r in await Resource.select(Resource.id, Resource.name)}

@@ -78,7 +78,7 @@ async def for_actor(uow: UnitOfWork) -> dict:
     only_own = None if actor.has_role(Role.school_admin) or actor.is_platform_admin else actor.user.id
     return {"owner": await _side(owners, Payment.owner) if owners else None,
             "school": await _side(schools, Payment.school, only_own) if schools else None,
-            "online": services.stripe_config(uow).enabled}
+            "online": services.stripe_config(uow).enabled, "now": uow.now()}
 
 
 async def receipt(uow: UnitOfWork, payment_id: int) -> dict:

@@ -342,6 +342,8 @@ async def apply_intent(uow: UnitOfWork, intent: dict) -> str:
                                              & (StripeObject.kind == "payment_intent")).first()
     if ref is None:
         return "unknown"
+    if uow.is_postgres:  # the booking first, then its payment: the order cancelling and expiring take too
+        await Booking.raw("SELECT id FROM booking WHERE id = {} FOR UPDATE", ref.booking)
     payment = await Payment.objects().output(load_json=True).where(Payment.id == ref.payment).first()
     moment, status = uow.now(), intent.get("status")
     if status == "succeeded":

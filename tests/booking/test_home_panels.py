@@ -139,7 +139,7 @@ async def test_provider_staff_see_this_quarter_in_their_network(client, network_
     assert figure(html, "network-go", "across_networks") == 5  # all but the one at the GO! campus
     assert 'data-figure="open_resources"' not in html  # a network has no region
     assert 'data-area="region-' not in html
-    assert "aangevraagd: 1 · goedgekeurd: 1 · bevestigd: 1 · afgewerkt: 3" in html
+    assert "aangevraagd: 1 · goedgekeurd, te betalen: 1 · bevestigd: 1 · afgewerkt: 3" in html
 
 
 async def test_rtc_staff_see_this_quarter_in_their_region(client, network_and_region):
