@@ -299,3 +299,23 @@ async def test_a_failed_refund_is_sent_again_by_the_owner(client, shop, stripe_l
     assert (await Refund.objects().where(Refund.id == refund.id).first()).status == "succeeded"
     at_stripe = stripe_local.client().v1.refunds.list({"payment_intent": intent})
     assert [r.amount for r in at_stripe.data] == [18000]
+
+
+async def test_an_unpaid_booking_is_reminded_once_before_its_deadline(shop, stripe_local, uow_for):
+    booking = await held_booking(shop)
+    now = datetime.now().astimezone()
+    await Payment.update({Payment.due_at: now + timedelta(hours=20), Payment.created_at: now - timedelta(hours=30)}).where(
+        Payment.booking == booking.id)
+    assert await services.deadlines_job(uow_for(None), 10) == 1
+    assert await services.deadlines_job(uow_for(None), 10) == 0  # once
+    mails = await OutboxMessage.select(OutboxMessage.template).where(OutboxMessage.to_address == "sofie@vti.be")
+    assert [m["template"] for m in mails].count("payments/mail/reminder.txt") == 1
+    assert await status_of(booking.id) == ("approved", "open")
+    from core import mail
+
+    assert await mail.render_pending(uow_for(None)) >= 2
+    bodies = await OutboxMessage.select(OutboxMessage.subject, OutboxMessage.body_text).where(
+        OutboxMessage.template.like("payments/%"))
+    reminder = next(m for m in bodies if m["subject"] == "Herinnering: betaal je reservatie")
+    assert f"http://testserver.local/payments/bookings/{booking.id}" in reminder["body_text"]
+    assert "€\xa0180,00" in reminder["body_text"] and "Lasrobot" in reminder["body_text"]
