@@ -10,6 +10,7 @@ from accounts.tables import (
     Organisation,
     PasswordResetRequest,
     PasswordResetToken,
+    SchoolBill,
     Session,
     User,
 )
@@ -20,7 +21,7 @@ APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[User, Organisation, Membership, Session, ApiToken, LoginAttempt, PasswordResetToken,
-                   PasswordResetRequest, Invitation],
+                   PasswordResetRequest, Invitation, SchoolBill],
     migration_dependencies=["core.piccolo_app"],
     commands=[],
 )

@@ -157,3 +157,17 @@ class Invitation(Table, tablename="invitation"):
     expires_at = Timestamptz()
     accepted_at = Timestamptz(null=True, default=None)
     withdrawn_at = Timestamptz(null=True, default=None)
+
+
+class SchoolBill(Table, tablename="school_bill"):
+    """What a school charges per pupil for a school year (its "schoolfactuur") in one study
+    programme, as its admin records it. The regional report sets the savings of shared
+    infrastructure against it. `programme` is a study programme's slug (the programmes belong to
+    inventory, above accounts); `school_year` is its first calendar year (2026: 2026-2027)."""
+
+    school = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    programme = Varchar(length=80)
+    school_year = Integer()
+    cents_per_pupil = Integer()
+    updated_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -9,6 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core import i18n
+from core.money import euro_input
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -31,6 +32,7 @@ def make_environment() -> Environment:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["money"] = i18n.format_money
+    env.filters["euro_input"] = euro_input
     env.filters["time"] = i18n.format_time
     env.filters["localdate"] = lambda dt: i18n.local(dt).date().isoformat()
     env.filters["km"] = i18n.format_km

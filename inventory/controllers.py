@@ -14,6 +14,7 @@ from accounts.tables import Membership
 from core.edge import Uow
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import gettext as _
+from core.money import euro_input
 from core.web import MAX_ID, ObjectId, QueryId, render, uploaded_file
 from core.web import redirect as go
 from inventory import csvio, services
@@ -42,9 +43,7 @@ async def _form_data(request: Request) -> tuple[dict[str, str], list[str]]:
 
 
 def _resource_form_data(resource: Resource, category_slug: str, week: dict, programme_slugs: list[str]) -> dict[str, str]:
-    def euro(cents: int) -> str:
-        return "" if not cents else f"{cents // 100},{cents % 100:02d}"
-
+    euro = euro_input
     data = {
         "name": resource.name, "kind": resource.kind, "description": resource.description,
         "category": category_slug, "facility": str(resource.facility),

@@ -4,16 +4,13 @@ per field. One reader serves the web form, the CSV import and the API, so each r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-
-from babel.numbers import NumberFormatError, parse_decimal
 
 from core.i18n import gettext as _
+from core.money import parse_euro
 from inventory.hours import HoursError, Interval, parse_intervals, parse_week
 from inventory.tables import Resource
 from regions.geography import UnknownPostalCode, locate
 
-MAX_MONEY_CENTS = 100_000_000  # EUR 1,000,000
 TRUE_WORDS = {"1", "ja", "j", "yes", "y", "true", "waar", "on", "x"}
 FALSE_WORDS = {"0", "nee", "n", "no", "false", "onwaar", "off", ""}
 
@@ -70,19 +67,8 @@ class Reader:
 
     def money(self, name: str) -> int:
         """Euro as people type it ('12,50', '1.234,50', '€ 40', '12.5') -> cents."""
-        raw = (self.data.get(name) or "").replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
-        if raw == "":
-            return 0
-        try:
-            if "," in raw:
-                amount = parse_decimal(raw, locale="nl_BE", strict=True)
-            else:
-                amount = Decimal(raw)
-        except (NumberFormatError, InvalidOperation, ValueError):
-            self.errors[name] = _("Enter an amount in euro, like 12,50.")
-            return 0
-        cents = int((amount * 100).to_integral_value())
-        if amount < 0 or cents > MAX_MONEY_CENTS or amount * 100 != cents:
+        cents = parse_euro(self.data.get(name))
+        if cents is None:
             self.errors[name] = _("Enter an amount in euro, like 12,50.")
             return 0
         return cents

@@ -10,7 +10,7 @@ from litestar.plugins import InitPluginProtocol
 
 from core.jobs import Job
 from core.registry import Werkbank
-from inventory import csvio
+from inventory import csvio, taxonomy
 from inventory.api import ResourceApiController
 from inventory.controllers import InventoryController
 from inventory.discovery import DiscoveryController
@@ -27,6 +27,7 @@ class InventoryPlugin(InitPluginProtocol):
         self.app.admin_tables.extend([Facility, Resource, Closure, Qualification, QualificationGrant, Category,
                                       StudyProgramme])
         register(self.app.templates)
+        self.app.hooks.add("accounts.study_programmes", taxonomy.programme_choices)
         self.app.jobs.add(Job(name="inventory.imports", run=csvio.imports_job, every=timedelta(seconds=30), batch=1,
                               wake_on=(csvio.ImportQueued,), lease=timedelta(minutes=30),
                               description="imports large CSV files, one at a time, with progress"))

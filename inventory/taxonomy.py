@@ -71,3 +71,9 @@ async def sync_taxonomy() -> None:
     new = [StudyProgramme(slug=s, name=n, finality=f) for s, n, f in STUDY_PROGRAMMES if s not in have]
     if new:
         await StudyProgramme.insert(*new)
+
+
+def programme_choices() -> list[tuple[str, str, str]]:
+    """(slug, name, finality) of every study programme, in the catalogue's order (accounts asks
+    this for the school bill)."""
+    return list(STUDY_PROGRAMMES)
