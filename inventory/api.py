@@ -34,6 +34,7 @@ class ResourceApiController(Controller):
         if not near:
             query.near = None if not radius_km else query.near  # the API measures from `near` or the school
         result = await search.search(uow, query)
+        await search.record_unmet(uow, query, result)
         base = request.app.state.settings.base_url
         return ResourceList(total=result.total, items=[ResourceSummary(
             id=hit.id, name=hit.name, kind=hit.kind, category=hit.category_slug,

@@ -51,6 +51,7 @@ class DiscoveryController(Controller):
         try:
             query, origin = await search.build_query(uow, params)
             result = await search.search(uow, query)
+            await search.record_unmet(uow, query, result)
         except ValidationFailed as exc:
             error, fields = str(exc), exc.fields
         page = int(params["page"]) if params["page"].isdigit() else 1

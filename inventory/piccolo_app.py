@@ -13,6 +13,7 @@ from inventory.tables import (
     QualificationGrant,
     Resource,
     ResourceProgramme,
+    SearchRecord,
     StudyProgramme,
 )
 
@@ -22,7 +23,7 @@ APP_CONFIG = AppConfig(
     app_name="inventory",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[Category, StudyProgramme, Facility, Qualification, QualificationGrant, Resource,
-                   ResourceProgramme, OpeningHours, Closure, Photo, InventoryImport],
+                   ResourceProgramme, OpeningHours, Closure, Photo, InventoryImport, SearchRecord],
     migration_dependencies=["accounts.piccolo_app"],
     commands=[],
 )

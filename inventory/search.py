@@ -5,6 +5,7 @@ distance in Python."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.i18n import to_local_date_parts
 from core.uow import UnitOfWork
-from inventory.tables import Resource
+from inventory.tables import Resource, SearchRecord
 from regions.geocoding import distance_km
 
 KM_PER_DEGREE_LAT = 111.2
@@ -35,6 +36,7 @@ class SearchQuery:
     include_retired: bool = False
     limit: int = PAGE_SIZE
     offset: int = 0
+    origin_postal_code: str = ""  # where the search measures from (the `near` postal code or the school's)
 
 
 @dataclass
@@ -163,20 +165,21 @@ async def search(uow: UnitOfWork, query: SearchQuery) -> SearchResult:
     return result
 
 
-async def school_point(actor) -> tuple[tuple[float, float] | None, str]:
-    """Where the acting teacher's school lies (its coordinates, or its postal code's centre)."""
+async def school_point(actor) -> tuple[tuple[float, float] | None, str, str]:
+    """Where the acting teacher's school lies (its coordinates, or its postal code's centre), its
+    name and its postal code."""
     from accounts.tables import Membership, Organisation
     from regions.geocoding import postal_code_point
 
     if actor is None:
-        return None, ""
+        return None, "", ""
     ids = actor.organisation_ids(Membership.Role.teacher, Membership.Role.school_admin)
     if not ids:
-        return None, ""
+        return None, "", ""
     school = await Organisation.objects().where(Organisation.id.is_in(sorted(ids))).order_by(Organisation.id).first()
     if school.latitude is not None and school.longitude is not None:
-        return (school.latitude, school.longitude), school.name
-    return postal_code_point(school.postal_code), school.name
+        return (school.latitude, school.longitude), school.name, school.postal_code
+    return postal_code_point(school.postal_code), school.name, school.postal_code
 
 
 FIELD_NAMES = {"radius_km": _l("the distance in km"), "page": _l("the page")}
@@ -230,9 +233,9 @@ async def build_query(uow: UnitOfWork, params: dict[str, str], page_size: int = 
         if point is None:
             message = _("%(code)s is not a Belgian postal code.", code=near)
             raise ValidationFailed(message, {"near": message})
-        query.near, origin = point, _place(near)
+        query.near, origin, query.origin_postal_code = point, _place(near), near
     else:
-        query.near, origin = await school_point(uow.actor)
+        query.near, origin, query.origin_postal_code = await school_point(uow.actor)
     query.radius_km = _number(params, "radius_km", 1, 500)
     if query.radius_km and query.near is None:
         message = _("Give a postal code to measure the distance from.")
@@ -242,3 +245,37 @@ async def build_query(uow: UnitOfWork, params: dict[str, str], page_size: int = 
         query.free_to = parse_local(params.get("free_to") or "", "free_to") if params.get("free_to") else None
         validate_window(query.free_from, query.free_to)
     return query, origin
+
+
+async def record_unmet(uow: UnitOfWork, query: SearchQuery, result: SearchResult) -> bool:
+    """A search for free time that found nothing free is kept as unmet demand (SearchRecord):
+    its filters, its region and how many resources matched apart from being taken; never who
+    searched. The same search within the same hour counts once. Returns whether it was kept."""
+    if query.free_from is None or result.total or query.offset:
+        return False
+    from regions.geography import UnknownPostalCode, locate
+
+    region = query.region
+    if not region and query.origin_postal_code:
+        try:
+            area = locate(query.origin_postal_code)
+            region = area.region.code if area.region else ""
+        except UnknownPostalCode:
+            region = ""
+    taken = SearchQuery(text=query.text, category=query.category, study_programme=query.study_programme,
+                        region=query.region, near=query.near, radius_km=query.radius_km, limit=1)
+    matched = (await search(uow, taken)).total
+    moment = uow.now()
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    filters = [query.text.strip().lower()[:100], query.category, query.study_programme, query.region,
+               query.origin_postal_code, str(query.radius_km or ""), query.free_from.isoformat(),
+               query.free_to.isoformat(), hour.isoformat()]
+    fingerprint = hashlib.sha256("\x1f".join(filters).encode()).hexdigest()
+    async with uow.transaction():
+        kept = await SearchRecord.insert(SearchRecord(
+            fingerprint=fingerprint, searched_at=moment, text=query.text.strip()[:100], category=query.category[:80],
+            study_programme=query.study_programme[:80], region_code=region[:8],
+            postal_code=(query.origin_postal_code or "")[:4],
+            radius_km=round(query.radius_km) if query.radius_km else None, free_from=query.free_from,
+            free_to=query.free_to, matched=matched, found=0)).on_conflict(action="DO NOTHING").returning(SearchRecord.id)
+    return bool(kept)

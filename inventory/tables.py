@@ -207,3 +207,23 @@ class InventoryImport(Table, tablename="inventory_import"):
     error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
+
+
+class SearchRecord(Table, tablename="search_record"):
+    """A search for free time that found nothing free: unmet demand for the regional report.
+    Who searched is not kept: only the filters, the region searched in (asked, or that of the
+    place the search measured from) and how many resources matched apart from being taken. The
+    same search in the same hour is kept once (`fingerprint`)."""
+
+    fingerprint = Varchar(length=64, unique=True)
+    searched_at = Timestamptz(index=True)
+    text = Varchar(length=100, default="")
+    category = Varchar(length=80, default="", index=True)
+    study_programme = Varchar(length=80, default="")
+    region_code = Varchar(length=8, default="", index=True)
+    postal_code = Varchar(length=4, default="")
+    radius_km = Integer(null=True, default=None)
+    free_from = Timestamptz()
+    free_to = Timestamptz()
+    matched = Integer(default=0)  # resources that fit the filters but were not free
+    found = Integer(default=0)  # free ones found (0: that is why it is kept)
