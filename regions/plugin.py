@@ -6,6 +6,7 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
 from core.registry import Werkbank
+from regions.controllers import CustomRegionsController
 from regions.geocoding import AddressLocator
 from regions.geography import region_name, rtc_name
 
@@ -16,5 +17,6 @@ class RegionsPlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         self.app.locator = AddressLocator(self.app.settings.geocoder)
+        app_config.route_handlers.append(CustomRegionsController)
         self.app.templates.globals.update(region_name=region_name, rtc_name=rtc_name)
         return app_config
