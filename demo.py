@@ -138,6 +138,33 @@ async def database_is_empty() -> bool:
     return not await Organisation.exists()
 
 
+async def _regions_and_bills(uow) -> None:
+    """A custom region (an education zone around Gent), and the school bill of every demo school
+    for this school year in three programmes (what the regional report sets savings against)."""
+    import random
+
+    from accounts.school_bill import school_year_of
+    from accounts.tables import SchoolBill
+    from inventory.taxonomy import programme_choices
+    from regions.custom import parse_municipalities
+    from regions.tables import CustomRegion
+
+    moment = uow.now()
+    zone, _unknown = parse_municipalities("Gent, Merelbeke-Melle, Sint-Martens-Latem, Destelbergen, Lochristi")
+    await CustomRegion.insert(CustomRegion(code="ZONE-GENT", name="Onderwijszone Gent", municipalities=zone,
+                                           description="Demo: Gent en de gemeenten eromheen", created_at=moment,
+                                           updated_at=moment))
+    dice = random.Random(20261129)
+    slugs = [slug for slug, _name, _finality in programme_choices()]
+    year = school_year_of(moment.date())
+    schools = await Organisation.select(Organisation.id).where(Organisation.kind == Organisation.Kind.school)
+    rows = [SchoolBill(school=school["id"], programme=slug, school_year=year,
+                       cents_per_pupil=dice.randrange(150, 460) * 100, updated_at=moment)
+            for school in schools for slug in dice.sample(slugs, 3)]
+    for start in range(0, len(rows), 500):
+        await SchoolBill.insert(*rows[start:start + 500])
+
+
 async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
     """Loads the demo into an empty database, in one transaction. Returns the demo logins."""
     if not await database_is_empty():
@@ -156,4 +183,5 @@ async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
         await inventory_demo.load(uow, scale)
         await booking_demo.load(uow, DEMO_PASSWORD)
         await payments_demo.load(uow)
+        await _regions_and_bills(uow)
     return LOGINS
