@@ -12,6 +12,7 @@ from accounts.tables import Membership, Organisation, SchoolBill
 from core import audit
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
+from core.i18n import local
 from core.money import parse_euro
 from core.uow import UnitOfWork
 
@@ -27,6 +28,10 @@ def school_year_of(day: date) -> int:
 
 def school_year_label(year: int) -> str:
     return f"{year}-{year + 1}"
+
+
+def finality_label(code: str) -> str:
+    return {"A": _("labour market (A)"), "D/A": _("double (D/A)"), "7": _("7th year")}.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -71,13 +76,18 @@ async def _school(uow: UnitOfWork, school_id: int | None) -> Organisation:
     return school
 
 
+def offered_years(uow: UnitOfWork) -> list[int]:
+    """This school year, the next one and the four before it (Brussels' calendar)."""
+    current = school_year_of(local(uow.now()).date())
+    return list(range(current + 1, max(FIRST_YEAR, current - 4) - 1, -1))
+
+
 async def bill(uow: UnitOfWork, school_id: int | None, school_year: int | None = None) -> Bill:
+    """The school's bill for `school_year` (one of the offered years; otherwise this one)."""
     school = await _school(uow, school_id)
-    current = school_year_of(uow.now().date())
-    year = school_year if school_year is not None else current
-    years = list(range(current + 1, max(FIRST_YEAR, current - 4) - 1, -1))
-    if year not in years:
-        year = current
+    years = offered_years(uow)
+    current = school_year_of(local(uow.now()).date())
+    year = school_year if school_year in years else current
     rows = await SchoolBill.select(SchoolBill.programme, SchoolBill.cents_per_pupil).where(
         (SchoolBill.school == school.id) & (SchoolBill.school_year == year))
     return Bill(school, year, programmes(uow), {r["programme"]: r["cents_per_pupil"] for r in rows}, years)
@@ -86,10 +96,10 @@ async def bill(uow: UnitOfWork, school_id: int | None, school_year: int | None =
 async def save(uow: UnitOfWork, school_id: int, school_year: int, values: dict[str, str]) -> Bill:
     """Records the bill per programme from a form (`bill_<slug>` fields in euro): a filled field
     sets it, an emptied one removes it. All or nothing; a field message per wrong amount."""
-    found = await bill(uow, school_id, school_year)
-    if school_year not in found.years:
+    if school_year not in offered_years(uow):
         message = _("Choose one of the school years offered.")
         raise ValidationFailed(message, {"school_year": message})
+    found = await bill(uow, school_id, school_year)
     known = {p.slug for p in found.programmes}
     errors: dict[str, str] = {}
     wanted: dict[str, int | None] = {}
@@ -100,14 +110,18 @@ async def save(uow: UnitOfWork, school_id: int, school_year: int, values: dict[s
             continue
         cents = parse_euro(raw, most=MOST_PER_PUPIL)
         if cents is None or cents == 0:
-            errors[f"bill_{slug}"] = _("Enter what the school charges per pupil for the year, like 185,00 (at most 10.000).")
+            errors[f"bill_{slug}"] = _("Enter what the school charges per pupil for the year in euro, like 185,00 "
+                                       "(at most 10000 euro).")
         else:
             wanted[slug] = cents
     if errors:
         raise ValidationFailed(_("Check the marked amounts; nothing was saved."), errors)
     moment = uow.now()
     async with uow.transaction():
-        await SchoolBill.delete().where((SchoolBill.school == found.school.id) & (SchoolBill.school_year == school_year))
+        if uow.is_postgres:  # two saves at once (a double click) wait for each other, not for a unique violation
+            await Organisation.raw("SELECT id FROM organisation WHERE id = {} FOR UPDATE", found.school.id)
+        await SchoolBill.delete().where((SchoolBill.school == found.school.id) & (SchoolBill.school_year == school_year)
+                                        & SchoolBill.programme.is_in(sorted(known)))
         rows = [SchoolBill(school=found.school.id, programme=slug, school_year=school_year, cents_per_pupil=cents,
                            updated_by=uow.actor.user.id, updated_at=moment)
                 for slug, cents in sorted(wanted.items()) if cents is not None]

@@ -28,7 +28,8 @@ class SchoolBillController(Controller):
                     **extra) -> Response:
         found = await school_bill.bill(uow, school, year)
         return render(request, "accounts/school_bill.html", {
-            "bill": found, "year_label": school_bill.school_year_label, "typed": None, "fields": {}, **extra},
+            "bill": found, "year_label": school_bill.school_year_label, "typed": None, "fields": {},
+            "finality_label": school_bill.finality_label, **extra},
             status_code=status_code)
 
     @get("/", name="school_bill")
@@ -40,7 +41,7 @@ class SchoolBillController(Controller):
         data = await form_data(request)
         found = await school_bill.bill(uow, school, year)
         try:
-            await school_bill.save(uow, found.school.id, found.school_year, data)
+            await school_bill.save(uow, found.school.id, year if year is not None else found.school_year, data)
         except ValidationFailed as exc:
             return await self._page(request, uow, found.school.id, found.school_year, 422, error=str(exc),
                                     fields=exc.fields, typed=data)

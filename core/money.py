@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 from babel.numbers import NumberFormatError, parse_decimal
 
 MAX_MONEY_CENTS = 100_000_000  # EUR 1,000,000
-THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+AMBIGUOUS = re.compile(r"\d{1,3}(\.\d{3})+")  # '1.210': thousands to a Dutch eye, 1,21 to a spreadsheet
+NUMBER = re.compile(r"[0-9.,]+")
 
 
 def parse_euro(text: str | None, *, most: int = MAX_MONEY_CENTS) -> int | None:
-    """'12,50', '1.234,50', '1.210', '€ 40', '12.5' -> cents; '' -> 0; None for anything else (negative,
-    more than `most` cents, or fractions of a cent)."""
+    """'12,50', '1.234,50', '€ 40', '12.5' -> cents; '' -> 0; None for anything else: negative,
+    more than `most` cents, fractions of a cent, exponents, and a lone '1.210' (a Dutch typist
+    means twelve hundred and ten, a spreadsheet one euro twenty-one: it must be written '1210' or
+    '1,21')."""
     raw = (text or "").replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
     if raw == "":
         return 0
-    if THOUSANDS.fullmatch(raw):  # '1.210' is twelve hundred and ten in Dutch, not 1,21
-        raw = raw.replace(".", "")
+    if not NUMBER.fullmatch(raw) or AMBIGUOUS.fullmatch(raw):
+        return None
     try:
         amount = parse_decimal(raw, locale="nl_BE", strict=True) if "," in raw else Decimal(raw)
-    except (NumberFormatError, InvalidOperation, ValueError):
+    except (NumberFormatError, DecimalException, ValueError):
         return None
     if not amount.is_finite() or amount < 0 or amount * 100 > most:
         return None

@@ -17,6 +17,7 @@ from core import audit
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.i18n import gettext as _
 from core.inputs import CONTROL, control_character_message
+from core.money import euro_input
 from core.uow import Event, UnitOfWork
 from inventory import services
 from inventory.fields import read_facility, read_resource
@@ -354,10 +355,6 @@ async def _week_text(resource_id: int) -> str:
     return format_week(week)
 
 
-def _euro(cents: int) -> str:
-    return "" if not cents else f"{cents // 100},{cents % 100:02d}"
-
-
 EXPORT_PAGE = 500
 
 
@@ -416,9 +413,9 @@ async def export_inventory(uow: UnitOfWork, owner_id: int) -> AsyncIterator[str]
                 "free_cancellation_hours": resource.free_cancellation_hours,
                 "late_cancellation_percent": resource.late_cancellation_percent,
                 "opening_hours": format_week(weeks.get(resource.id, {})),
-                "price_model": resource.price_model, "price": _euro(resource.price_cents),
-                "instructor_fee": _euro(resource.instructor_fee_cents), "funding": resource.funding,
-                "alternative_cost": _euro(resource.alternative_cost_cents),
+                "price_model": resource.price_model, "price": euro_input(resource.price_cents),
+                "instructor_fee": euro_input(resource.instructor_fee_cents), "funding": resource.funding,
+                "alternative_cost": euro_input(resource.alternative_cost_cents),
                 "alternative_cost_unit": resource.alternative_cost_unit,
                 "alternative_cost_source": resource.alternative_cost_source, "status": resource.status,
             }.items()})

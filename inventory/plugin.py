@@ -10,7 +10,7 @@ from litestar.plugins import InitPluginProtocol
 
 from core.jobs import Job
 from core.registry import Werkbank
-from inventory import csvio, taxonomy
+from inventory import csvio, search, taxonomy
 from inventory.api import ResourceApiController
 from inventory.controllers import InventoryController
 from inventory.discovery import DiscoveryController
@@ -31,4 +31,6 @@ class InventoryPlugin(InitPluginProtocol):
         self.app.jobs.add(Job(name="inventory.imports", run=csvio.imports_job, every=timedelta(seconds=30), batch=1,
                               wake_on=(csvio.ImportQueued,), lease=timedelta(minutes=30),
                               description="imports large CSV files, one at a time, with progress"))
+        self.app.jobs.add(Job(name="inventory.search_records", run=search.purge_records_job, every=timedelta(hours=24),
+                              batch=5000, description="forgets records of unmet searches after five years"))
         return app_config

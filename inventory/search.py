@@ -6,6 +6,7 @@ distance in Python."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from core.uow import UnitOfWork
 from inventory.tables import Resource, SearchRecord
 from regions.geocoding import distance_km
 
+log = logging.getLogger("werkbank.search")
 KM_PER_DEGREE_LAT = 111.2
 MAX_WINDOW_DAYS = 14
 PAGE_SIZE = 25
@@ -37,6 +39,7 @@ class SearchQuery:
     limit: int = PAGE_SIZE
     offset: int = 0
     origin_postal_code: str = ""  # where the search measures from (the `near` postal code or the school's)
+    near_typed: bool = False  # the postal code was typed (not the school's own)
 
 
 @dataclass
@@ -234,6 +237,7 @@ async def build_query(uow: UnitOfWork, params: dict[str, str], page_size: int = 
             message = _("%(code)s is not a Belgian postal code.", code=near)
             raise ValidationFailed(message, {"near": message})
         query.near, origin, query.origin_postal_code = point, _place(near), near
+        query.near_typed = True
     else:
         query.near, origin, query.origin_postal_code = await school_point(uow.actor)
     query.radius_km = _number(params, "radius_km", 1, 500)
@@ -247,14 +251,36 @@ async def build_query(uow: UnitOfWork, params: dict[str, str], page_size: int = 
     return query, origin
 
 
+RECORD_HORIZON = timedelta(days=366)  # beyond it no resource takes bookings: not demand
+
+
 async def record_unmet(uow: UnitOfWork, query: SearchQuery, result: SearchResult) -> bool:
     """A search for free time that found nothing free is kept as unmet demand (SearchRecord):
-    its filters, its region and how many resources matched apart from being taken; never who
-    searched. The same search within the same hour counts once. Returns whether it was kept."""
+    the filters chosen, its region and how many resources matched apart from being taken; never
+    who searched or the words typed. Windows in the past or beyond a year, and filters that name
+    nothing that exists, are not demand. Best effort: a failure is logged, the search stands."""
     if query.free_from is None or result.total or query.offset:
         return False
-    from regions.geography import UnknownPostalCode, locate
+    moment = uow.now()
+    if query.free_from < moment or query.free_from > moment + RECORD_HORIZON:
+        return False
+    try:
+        return await _record_unmet(uow, query, moment)
+    except Exception:  # noqa: BLE001 - a statistic must never break the search
+        log.exception("could not keep an unmet search")
+        return False
 
+
+async def _record_unmet(uow: UnitOfWork, query: SearchQuery, moment: datetime) -> bool:
+    from inventory.tables import Category, StudyProgramme
+    from regions.geography import REGIONS, UnknownPostalCode, locate
+
+    if query.category and not await Category.exists().where(Category.slug == query.category):
+        return False
+    if query.study_programme and not await StudyProgramme.exists().where(StudyProgramme.slug == query.study_programme):
+        return False
+    if query.region and query.region not in REGIONS:
+        return False
     region = query.region
     if not region and query.origin_postal_code:
         try:
@@ -262,20 +288,33 @@ async def record_unmet(uow: UnitOfWork, query: SearchQuery, result: SearchResult
             region = area.region.code if area.region else ""
         except UnknownPostalCode:
             region = ""
+    typed_postal_code = query.origin_postal_code if query.near_typed else ""
     taken = SearchQuery(text=query.text, category=query.category, study_programme=query.study_programme,
                         region=query.region, near=query.near, radius_km=query.radius_km, limit=1)
     matched = (await search(uow, taken)).total
-    moment = uow.now()
     hour = moment.replace(minute=0, second=0, microsecond=0)
-    filters = [query.text.strip().lower()[:100], query.category, query.study_programme, query.region,
-               query.origin_postal_code, str(query.radius_km or ""), query.free_from.isoformat(),
-               query.free_to.isoformat(), hour.isoformat()]
+    parts = list(to_local_date_parts(query.free_from, query.free_to))
+    days = f"{parts[0][0]}/{len(parts)}"  # the first day and how many: nudging the hours is the same search
+    filters = [query.category, query.study_programme, region, typed_postal_code, str(round(query.radius_km or 0)),
+               days, hour.isoformat()]
     fingerprint = hashlib.sha256("\x1f".join(filters).encode()).hexdigest()
     async with uow.transaction():
         kept = await SearchRecord.insert(SearchRecord(
-            fingerprint=fingerprint, searched_at=moment, text=query.text.strip()[:100], category=query.category[:80],
-            study_programme=query.study_programme[:80], region_code=region[:8],
-            postal_code=(query.origin_postal_code or "")[:4],
+            fingerprint=fingerprint, searched_at=hour, category=query.category[:80],
+            study_programme=query.study_programme[:80], region_code=region[:12], postal_code=typed_postal_code[:4],
             radius_km=round(query.radius_km) if query.radius_km else None, free_from=query.free_from,
             free_to=query.free_to, matched=matched, found=0)).on_conflict(action="DO NOTHING").returning(SearchRecord.id)
     return bool(kept)
+
+
+KEEP_RECORDS = timedelta(days=5 * 366)  # five school years of unmet demand for the trend
+
+
+async def purge_records_job(uow: UnitOfWork, batch: int) -> int:
+    """Search records older than five years go (at most `batch` per run)."""
+    old = await SearchRecord.select(SearchRecord.id).where(SearchRecord.searched_at < uow.now() - KEEP_RECORDS).limit(batch)
+    if not old:
+        return 0
+    async with uow.transaction():
+        await SearchRecord.delete().where(SearchRecord.id.is_in([row["id"] for row in old]))
+    return len(old)

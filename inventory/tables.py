@@ -211,16 +211,16 @@ class InventoryImport(Table, tablename="inventory_import"):
 
 class SearchRecord(Table, tablename="search_record"):
     """A search for free time that found nothing free: unmet demand for the regional report.
-    Who searched is not kept: only the filters, the region searched in (asked, or that of the
-    place the search measured from) and how many resources matched apart from being taken. The
-    same search in the same hour is kept once (`fingerprint`)."""
+    Who searched is not kept, nor the words typed: only the filters chosen, the region searched in
+    (asked, or that of the place the search measured from), a postal code only when one was typed,
+    and how many resources matched apart from being taken. The hour is kept, not the moment; the
+    same filters for the same days in the same hour count once (`fingerprint`)."""
 
     fingerprint = Varchar(length=64, unique=True)
-    searched_at = Timestamptz(index=True)
-    text = Varchar(length=100, default="")
+    searched_at = Timestamptz(index=True)  # the hour
     category = Varchar(length=80, default="", index=True)
     study_programme = Varchar(length=80, default="")
-    region_code = Varchar(length=8, default="", index=True)
+    region_code = Varchar(length=12, default="", index=True)
     postal_code = Varchar(length=4, default="")
     radius_km = Integer(null=True, default=None)
     free_from = Timestamptz()

@@ -19,6 +19,7 @@ from regions.tables import CustomRegion
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,11}")
 MAX_MUNICIPALITIES = 300
+MAX_TEXT = 20_000
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,14 @@ def _read(data: dict[str, str], current_id: int | None) -> tuple[dict, dict[str,
         errors["name"] = _("Give the region a name (at most 100 characters).")
     if len(description) > 2000:
         errors["description"] = _("This text is too long.")
-    chosen, unknown = parse_municipalities(data.get("municipalities") or "")
-    if unknown:
+    text = data.get("municipalities") or ""
+    if len(text) > MAX_TEXT:
+        errors["municipalities"] = _("At most %(n)s municipalities.", n=MAX_MUNICIPALITIES)
+        text = ""
+    chosen, unknown = parse_municipalities(text)
+    if "municipalities" in errors:
+        pass
+    elif unknown:
         errors["municipalities"] = _("Not a Flemish or Brussels municipality or postal code: %(items)s.",
                                      items=", ".join(unknown[:10]))
     elif not chosen:
@@ -166,6 +173,10 @@ async def save(uow: UnitOfWork, data: dict[str, str], region_id: int | None = No
         taken = await CustomRegion.select(CustomRegion.id).where(CustomRegion.code == values["code"]).first()
         if taken and taken["id"] != region_id:
             errors["code"] = _("Another region has the code %(code)s.", code=values["code"])
+        if region_id is not None:
+            current = await CustomRegion.select(CustomRegion.code).where(CustomRegion.id == region_id).first()
+            if current and current["code"] != values["code"]:  # reports and records keep the code
+                errors["code"] = _("A region keeps its code; make a new region for another code.")
     if errors:
         raise ValidationFailed(_("Check the marked fields."), errors)
     moment = uow.now()

@@ -119,7 +119,7 @@ def test_jobs_lists_each_job_with_its_last_and_next_run(werkbank):
     before = json.loads(werkbank("jobs", "--json").output)
     assert {job["name"] for job in before} == {
         "outbox", "accounts.password_resets", "booking.expiry", "booking.reminders", "inventory.imports",
-        "calendars.sync", "calendars.write_back", "payments.deadlines", "payments.stripe"}
+        "calendars.sync", "calendars.write_back", "payments.deadlines", "payments.stripe", "inventory.search_records"}
     assert all(job["last_run"] is None and job["runs"] == 0 for job in before)
     table = werkbank("jobs")
     assert table.exit_code == 0 and "outbox" in table.output and "nooit" in table.output

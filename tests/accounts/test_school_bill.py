@@ -27,37 +27,51 @@ async def school_people(create_org, create_user):
     return school, other
 
 
+def this_school_year() -> int:
+    from datetime import datetime
+
+    from core.i18n import BRUSSELS
+
+    return school_year_of(datetime.now(BRUSSELS).date())
+
+
 async def test_a_school_admin_records_the_bill_per_programme(client, school_people):
     school, _other = school_people
+    this = this_school_year()
     await login(client, "directie@vti.be")
     home = await client.get("/")
     assert f'href="/school/bill/?school={school.id}"' in home.text
-    page = await client.get(f"/school/bill/?school={school.id}&year=2026")
-    assert page.status_code == 200 and "Lassen-constructie" in page.text and "2026-2027" in page.text
-    token = await csrf(client, f"/school/bill/?school={school.id}&year=2026")
-    saved = await client.post(f"/school/bill/?school={school.id}&year=2026", data={
-        "_csrf_token": token, "bill_lassen-constructie": "185,50", "bill_koelinstallaties": "€ 1.210",
+    page = await client.get(f"/school/bill/?school={school.id}&year={this}")
+    assert page.status_code == 200 and "Lassen-constructie" in page.text and f"{this}-{this + 1}" in page.text
+    token = await csrf(client, f"/school/bill/?school={school.id}&year={this}")
+    saved = await client.post(f"/school/bill/?school={school.id}&year={this}", data={
+        "_csrf_token": token, "bill_lassen-constructie": "185,50", "bill_koelinstallaties": "€ 1.210,00",
         "bill_elektrische-installaties": ""})
     assert saved.status_code == 200 and "is bewaard" in saved.text
     rows = await SchoolBill.select(SchoolBill.programme, SchoolBill.school_year, SchoolBill.cents_per_pupil).order_by(
         SchoolBill.programme)
-    assert rows == [{"programme": "koelinstallaties", "school_year": 2026, "cents_per_pupil": 121000},
-                    {"programme": "lassen-constructie", "school_year": 2026, "cents_per_pupil": 18550}]
+    assert rows == [{"programme": "koelinstallaties", "school_year": this, "cents_per_pupil": 121000},
+                    {"programme": "lassen-constructie", "school_year": this, "cents_per_pupil": 18550}]
     assert 'value="185,50"' in saved.text
     # Emptying a field removes it; another year stays apart.
-    await client.post(f"/school/bill/?school={school.id}&year=2025", data={"_csrf_token": token,
+    await client.post(f"/school/bill/?school={school.id}&year={this - 1}", data={"_csrf_token": token,
                                                                            "bill_lassen-constructie": "170"})
-    await client.post(f"/school/bill/?school={school.id}&year=2026", data={"_csrf_token": token,
+    await client.post(f"/school/bill/?school={school.id}&year={this}", data={"_csrf_token": token,
                                                                            "bill_lassen-constructie": "185,50"})
     rows = await SchoolBill.select(SchoolBill.programme, SchoolBill.school_year).order_by(SchoolBill.school_year)
-    assert [(r["school_year"], r["programme"]) for r in rows] == [(2025, "lassen-constructie"), (2026, "lassen-constructie")]
+    assert [(r["school_year"], r["programme"]) for r in rows] == [(this - 1, "lassen-constructie"),
+                                                                   (this, "lassen-constructie")]
+    # A year that is not offered (a crafted or stale form) is refused, not saved into this year.
+    far = await client.post(f"/school/bill/?school={school.id}&year={this - 9}", data={
+        "_csrf_token": token, "bill_lassen-constructie": "1"})
+    assert far.status_code == 422 and await SchoolBill.count() == 2
 
 
 async def test_bad_amounts_save_nothing(client, school_people):
     school, _other = school_people
     await login(client, "directie@vti.be")
     token = await csrf(client, f"/school/bill/?school={school.id}")
-    for bad in ("abc", "-5", "0", "12,345", "20000", "1e400", "∞"):
+    for bad in ("abc", "-5", "0", "12,345", "20000", "1e400", "∞", "1.210"):
         answer = await client.post(f"/school/bill/?school={school.id}", data={
             "_csrf_token": token, "bill_lassen-constructie": bad, "bill_koelinstallaties": "100"})
         assert answer.status_code == 422, bad

@@ -212,7 +212,8 @@ async def test_a_job_runs_in_one_process_at_a_time_and_records_its_run(world, tu
     assert state.runs == 1 and state.locked_until is None and state.next_run_at > state.last_finished_at
     overview = {row["name"]: row for row in await wb.jobs.overview()}
     assert set(overview) == {"outbox", "accounts.password_resets", "booking.expiry", "booking.reminders", "inventory.imports",
-                             "calendars.sync", "calendars.write_back", "payments.deadlines", "payments.stripe"}
+                             "calendars.sync", "calendars.write_back", "payments.deadlines", "payments.stripe",
+                             "inventory.search_records"}
     assert overview["booking.expiry"]["last_error"] == ""
 
 

@@ -47,6 +47,9 @@ async def test_an_admin_makes_changes_and_removes_a_region(client, create_user):
     await client.post(f"/regions/{region.id}", data={"_csrf_token": token, "code": "ZONE-GENT", "name": "Zone Gent",
                                                      "municipalities": "Gent"})
     assert await custom.postal_codes("ZONE-GENT") == set(custom.municipality("44021").postal_codes)
+    recoded = await client.post(f"/regions/{region.id}", data={"_csrf_token": token, "code": "ZONE-X", "name": "Zone Gent",
+                                                               "municipalities": "Gent"})
+    assert recoded.status_code == 422 and "houdt haar code" in recoded.text
     gone = await client.post(f"/regions/{region.id}/remove", data={"_csrf_token": token})
     assert "Zone Gent is verwijderd" in gone.text and await CustomRegion.count() == 0
 

@@ -5,7 +5,7 @@ from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-29T18:39:30:739475"
+ID = "2026-11-29T18:52:13:909258"
 VERSION = "1.38.0"
 DESCRIPTION = "SearchRecord: searches for free time that found nothing free"
 
@@ -68,28 +68,6 @@ async def forwards():
     manager.add_column(
         table_class_name="SearchRecord",
         tablename="search_record",
-        column_name="text",
-        db_column_name="text",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="SearchRecord",
-        tablename="search_record",
         column_name="category",
         db_column_name="category",
         column_class_name="Varchar",
@@ -139,7 +117,7 @@ async def forwards():
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 8,
+            "length": 12,
             "default": "",
             "null": False,
             "primary_key": False,
