@@ -16,8 +16,9 @@ Fixtures and helpers:
   untouched, to the app's `/webhooks/stripe`.
 
 What localstripe 1.15.10 sends as webhooks (grep `schedule_webhook` in localstripe/resources.py);
-each is sent about 1 s after it happens, signed `t=<event.created>,v1=<hmac-sha256>`, and
-`data.object` is the object as it was when the event was made:
+each is sent after 1 s by localstripe (50 ms here: the launcher shortens it), signed
+`t=<event.created>,v1=<hmac-sha256>`, and `data.object` is the object as it was when the event was
+made:
 
 - `payment_intent.succeeded`: a PaymentIntent confirmed with a card that charges (4242424242424242),
   also after a successful `_authenticate` (3-D Secure) and after `capture` (capture_method=manual).
@@ -83,11 +84,25 @@ CARD_3DS = "4000002760003184"  # requires_action, then charges after a successfu
 CARD_3DS_DECLINED = "4000008260003178"  # requires_action, then declined after authentication
 
 # Runs localstripe's own aiohttp app (localstripe.server.app) with the store kept in memory and a
-# socket on 127.0.0.1 only; otherwise as localstripe.server.start() does it.
+# socket on 127.0.0.1 only; otherwise as localstripe.server.start() does it. Its webhooks go out
+# after 50 ms instead of a second (still after the API call that caused them has answered).
 _LAUNCHER = """
-import logging, socket, sys
+import asyncio, logging, socket, sys
 from aiohttp import web
-from localstripe import resources, server
+from localstripe import resources, server, webhooks
+
+
+class _QuickerAsyncio:
+    def __getattr__(self, name):
+        return getattr(asyncio, name)
+
+    @staticmethod
+    def sleep(delay, *args, **kwargs):
+        return asyncio.sleep(min(delay, 0.05), *args, **kwargs)
+
+
+assert webhooks.asyncio is asyncio, "localstripe.webhooks no longer uses asyncio directly: update tests/payments/conftest.py"
+webhooks.asyncio = _QuickerAsyncio()
 
 for name in ("dump_to_disk", "try_load_from_disk"):
     assert hasattr(resources.Store, name), f"localstripe.resources.Store.{name} is gone: update tests/payments/conftest.py"
@@ -250,7 +265,7 @@ class LocalStripe:
 
     def clear(self) -> None:
         """Forget the captured deliveries. Webhooks of events made before now that arrive later
-        (localstripe sends them 1 s late) are set aside, not captured."""
+        (localstripe sends them a moment late) are set aside, not captured."""
         event_ids = self._event_ids()
         with self._capture.condition:
             self._capture.ignored_event_ids |= event_ids
