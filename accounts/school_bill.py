@@ -76,9 +76,13 @@ async def _school(uow: UnitOfWork, school_id: int | None) -> Organisation:
     return school
 
 
+def this_school_year(uow: UnitOfWork) -> int:
+    return school_year_of(local(uow.now()).date())  # Brussels' calendar
+
+
 def offered_years(uow: UnitOfWork) -> list[int]:
-    """This school year, the next one and the four before it (Brussels' calendar)."""
-    current = school_year_of(local(uow.now()).date())
+    """This school year, the next one and the four before it."""
+    current = this_school_year(uow)
     return list(range(current + 1, max(FIRST_YEAR, current - 4) - 1, -1))
 
 
@@ -86,20 +90,19 @@ async def bill(uow: UnitOfWork, school_id: int | None, school_year: int | None =
     """The school's bill for `school_year` (one of the offered years; otherwise this one)."""
     school = await _school(uow, school_id)
     years = offered_years(uow)
-    current = school_year_of(local(uow.now()).date())
-    year = school_year if school_year in years else current
+    year = school_year if school_year in years else this_school_year(uow)
     rows = await SchoolBill.select(SchoolBill.programme, SchoolBill.cents_per_pupil).where(
         (SchoolBill.school == school.id) & (SchoolBill.school_year == year))
     return Bill(school, year, programmes(uow), {r["programme"]: r["cents_per_pupil"] for r in rows}, years)
 
 
-async def save(uow: UnitOfWork, school_id: int, school_year: int, values: dict[str, str]) -> Bill:
+async def save(uow: UnitOfWork, school_id: int | None, school_year: int, values: dict[str, str]) -> Bill:
     """Records the bill per programme from a form (`bill_<slug>` fields in euro): a filled field
     sets it, an emptied one removes it. All or nothing; a field message per wrong amount."""
-    if school_year not in offered_years(uow):
+    found = await bill(uow, school_id, school_year)
+    if school_year not in found.years:
         message = _("Choose one of the school years offered.")
         raise ValidationFailed(message, {"school_year": message})
-    found = await bill(uow, school_id, school_year)
     known = {p.slug for p in found.programmes}
     errors: dict[str, str] = {}
     wanted: dict[str, int | None] = {}

@@ -39,11 +39,10 @@ class SchoolBillController(Controller):
     @post("/", name="school_bill_save")
     async def save(self, request: Request, uow: Uow, school: SchoolId = None, year: Year = None) -> Response:
         data = await form_data(request)
-        found = await school_bill.bill(uow, school, year)
+        wanted = year if year is not None else school_bill.this_school_year(uow)
         try:
-            await school_bill.save(uow, found.school.id, year if year is not None else found.school_year, data)
+            saved = await school_bill.save(uow, school, wanted, data)
         except ValidationFailed as exc:
-            return await self._page(request, uow, found.school.id, found.school_year, 422, error=str(exc),
-                                    fields=exc.fields, typed=data)
-        return redirect(request, f"/school/bill/?school={found.school.id}&year={found.school_year}",
-                        _("The school bill for %(year)s is saved.", year=school_bill.school_year_label(found.school_year)))
+            return await self._page(request, uow, school, year, 422, error=str(exc), fields=exc.fields, typed=data)
+        return redirect(request, f"/school/bill/?school={saved.school.id}&year={saved.school_year}",
+                        _("The school bill for %(year)s is saved.", year=school_bill.school_year_label(saved.school_year)))

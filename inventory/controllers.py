@@ -43,7 +43,6 @@ async def _form_data(request: Request) -> tuple[dict[str, str], list[str]]:
 
 
 def _resource_form_data(resource: Resource, category_slug: str, week: dict, programme_slugs: list[str]) -> dict[str, str]:
-    euro = euro_input
     data = {
         "name": resource.name, "kind": resource.kind, "description": resource.description,
         "category": category_slug, "facility": str(resource.facility),
@@ -57,9 +56,9 @@ def _resource_form_data(resource: Resource, category_slug: str, week: dict, prog
         "request_expiry_days": str(resource.request_expiry_days),
         "free_cancellation_hours": str(resource.free_cancellation_hours),
         "late_cancellation_percent": str(resource.late_cancellation_percent),
-        "price_model": resource.price_model, "price": euro(resource.price_cents), "payment_mode": resource.payment_mode,
-        "instructor_fee": euro(resource.instructor_fee_cents), "funding": resource.funding,
-        "alternative_cost": euro(resource.alternative_cost_cents),
+        "price_model": resource.price_model, "price": euro_input(resource.price_cents), "payment_mode": resource.payment_mode,
+        "instructor_fee": euro_input(resource.instructor_fee_cents), "funding": resource.funding,
+        "alternative_cost": euro_input(resource.alternative_cost_cents),
         "alternative_cost_unit": resource.alternative_cost_unit,
         "alternative_cost_source": resource.alternative_cost_source, "external_id": resource.external_id,
     }

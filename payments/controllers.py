@@ -8,7 +8,6 @@ import logging
 
 import stripe
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException
 from litestar.params import FromQuery
 
 from accounts.auth import login_required, role_required
@@ -21,7 +20,7 @@ from core.web import redirect as go
 from payments import invoices, overview, services
 from payments.gateway import StripeUnavailable
 from payments.labels import payment_error_label
-from payments.tables import Invoice, Payment
+from payments.tables import Invoice
 
 log = logging.getLogger("werkbank.payments")
 Role = Membership.Role
@@ -37,31 +36,26 @@ class PaymentPagesController(Controller):
     async def overview(self, request: Request, uow: Uow) -> Response:
         return render(request, "payments/overview.html", await overview.for_actor(uow))
 
-    async def _pay_page(self, request: Request, uow: Uow, booking_id: int, status_code: int = 200, **extra) -> Response:
-        found = await services.checkout(uow, booking_id)
-        config = services.stripe_config(uow)
-        preview = await services.refund_preview(uow, found.view.booking, 0, False)
-        response = render(request, "payments/pay.html", {
-            "v": found.view, "b": found.view.booking, "payment": found.payment, "payable": found.payable,
-            "why_not": found.why_not, "client_secret": found.client_secret, "stripe_js": config.js_url,
-            "publishable_key": config.publishable_key, "preview": preview,
-            "return_url": f"{uow.settings.base_url}/payments/bookings/{booking_id}/done", **extra},
-            status_code=status_code)
-        response.headers["Content-Security-Policy"] = config.content_security_policy()
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
     @get("/bookings/{booking_id:int}", name="payments_pay")
     async def pay(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
+        status_code = 200
         try:
-            return await self._pay_page(request, uow, booking_id)
+            found = await services.checkout(uow, booking_id)
         except StripeUnavailable as exc:
             log.warning("payment page of booking %s: %s", booking_id, exc)
             found = await services.checkout(uow, booking_id, prepare=False)
-            return render(request, "payments/pay.html", {
-                "v": found.view, "b": found.view.booking, "payment": found.payment, "payable": False,
-                "why_not": _("Stripe cannot be reached right now. Try again in a few minutes; your booking stays held "
-                             "until the deadline."), "preview": None}, status_code=503)
+            found.payable, status_code = False, 503
+            found.why_not = _("Stripe cannot be reached right now. Try again in a few minutes; your booking stays held "
+                              "until the deadline.")
+        config = services.stripe_config(uow)
+        response = render(request, "payments/pay.html", {
+            "v": found.view, "b": found.view.booking, "payment": found.payment, "payable": found.payable,
+            "why_not": found.why_not, "client_secret": found.client_secret, "stripe_js": config.js_url,
+            "publishable_key": config.publishable_key,
+            "return_url": f"{uow.settings.base_url}/payments/bookings/{booking_id}/done"}, status_code=status_code)
+        response.headers["Content-Security-Policy"] = config.content_security_policy()
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @post("/bookings/{booking_id:int}/card", name="payments_card")
     async def card(self, request: Request, uow: Uow, booking_id: ObjectId) -> Response:
@@ -189,5 +183,3 @@ class StripeWebhookController(Controller):
         log.info("Stripe event %s (%s): %s", event.get("id"), event.get("type"), outcome)
         return Response(content={"received": True, "outcome": outcome})
 
-
-__all__ = ["PaymentPagesController", "StripeWebhookController", "HTTPException", "Payment"]

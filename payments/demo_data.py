@@ -11,7 +11,7 @@ from booking.tables import Booking
 from core.i18n import format_datetime, use_language
 from core.i18n import gettext as _
 from inventory.tables import Facility, Resource
-from payments.invoices import _party, split_vat
+from payments.invoices import party, split_vat
 from payments.tables import BillingSettings, Invoice, Payment
 
 BATCH = 500
@@ -60,7 +60,7 @@ async def load(uow) -> int:
                 due_on=issued + timedelta(days=settings.payment_days), net_cents=split.net_cents,
                 vat_rate_bp=settings.vat_rate_bp, vat_cents=split.vat_cents, total_cents=split.total_cents,
                 lines=[{"description": description, "quantity": 1, "total_cents": split.total_cents}],
-                seller=_party(orgs[owner], settings), buyer=_party(orgs[booking.school]), paid_at=payment.paid_at))
+                seller=party(orgs[owner], settings), buyer=party(orgs[booking.school]), paid_at=payment.paid_at))
     for start in range(0, len(invoices), BATCH):
         await Invoice.insert(*invoices[start:start + BATCH])
     for owner, settings in billing.items():

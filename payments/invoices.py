@@ -55,7 +55,7 @@ async def _next_number(organisation_id: int) -> int:
     return rows[0]["next_number"] - 1
 
 
-def _party(org: Organisation, billing: BillingSettings | None = None) -> dict:
+def party(org: Organisation, billing: BillingSettings | None = None) -> dict:
     party = {"name": (billing.legal_name if billing and billing.legal_name else org.name), "street": org.street,
              "postal_code": org.postal_code, "municipality": org.municipality, "email": org.email}
     if billing is not None:
@@ -81,7 +81,7 @@ async def issue(uow: UnitOfWork, payment: Payment, booking: Booking) -> Invoice:
                       net_cents=split.net_cents, vat_rate_bp=billing.vat_rate_bp, vat_cents=split.vat_cents,
                       total_cents=split.total_cents,
                       lines=[{"description": description, "quantity": 1, "total_cents": split.total_cents}],
-                      seller=_party(owner, billing), buyer=_party(school))
+                      seller=party(owner, billing), buyer=party(school))
     await invoice.save()
     return invoice
 

@@ -15,7 +15,6 @@ REFUND_STATUS = {"to_send": _l("being sent"), "pending": _l("on its way"), "succ
 REFUND_REASON = {"cancelled": _l("cancelled by the school"), "cancelled_by_owner": _l("cancelled by the owner"),
                  "late_payment": _l("paid after the deadline"), "moved": _l("moved to another time"),
                  "ended": _l("declined or expired"), "amount_changed": _l("paid at an old price")}
-REFUND_STATUS_FAILED_HINT = _l("failed")
 INVOICE_KIND = {"invoice": _l("Invoice"), "credit_note": _l("Credit note")}
 METHOD = {"card": _l("card"), "bancontact": "Bancontact", "transfer": _l("bank transfer")}
 # Stripe's decline and error codes (last_payment_error.decline_code or .code), in the school's words.

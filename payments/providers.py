@@ -37,9 +37,10 @@ class PaymentProvider(Protocol):
 
     async def start(self, uow: UnitOfWork, payment: Payment, booking: Booking) -> None: ...
 
-    async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str) -> None: ...
+    async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str, *,
+                     intent: str = "") -> None: ...
 
-    async def cancel(self, uow: UnitOfWork, payment: Payment) -> None: ...
+    async def cancel(self, uow: UnitOfWork, payment: Payment, status: str = Payment.Status.cancelled) -> None: ...
 
 
 def payment_deadline(booking: Booking, now) -> object:
@@ -92,7 +93,8 @@ class InvoiceProvider:
         await audit.record(uow.actor, "booking.invoiced", "booking", booking.id, invoice=invoice.reference,
                            amount_cents=invoice.total_cents)
 
-    async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str) -> None:
+    async def refund(self, uow: UnitOfWork, payment: Payment, amount_cents: int, reason: str, *,
+                     intent: str = "") -> None:
         """A credit note for `amount_cents` against the booking's invoice."""
         original = await invoices.current(payment.id)
         if original is None or amount_cents <= 0:

@@ -22,7 +22,7 @@ from core.uow import UnitOfWork
 from inventory.tables import Resource
 from payments import invoices
 from payments.gateway import StripeConfig, StripeUnavailable
-from payments.providers import STILL_PAYABLE, RefundQueued, StripeProvider, provider
+from payments.providers import STILL_PAYABLE, RefundQueued, provider
 from payments.tables import Payment, Refund, StripeEvent, StripeObject
 
 log = logging.getLogger("werkbank.payments")
@@ -151,7 +151,7 @@ async def on_cancelled(uow: UnitOfWork, event: events.BookingCancelled) -> None:
         kept = 0 if event.by_owner else event.fee_cents
         await provider(payment.provider).refund(uow, payment, refundable(payment) - kept, reason)
     else:
-        await StripeProvider().cancel(uow, payment)
+        await provider("stripe").cancel(uow, payment)
 
 
 async def on_ended(uow: UnitOfWork, event: events.BookingEvent) -> None:
@@ -164,7 +164,7 @@ async def on_ended(uow: UnitOfWork, event: events.BookingEvent) -> None:
         await provider(payment.provider).refund(uow, payment, refundable(payment), "ended")
     elif payment.status in (*STILL_PAYABLE, Status.processing):
         status = Status.expired if getattr(event, "unpaid", False) else Status.cancelled
-        await StripeProvider().cancel(uow, payment, status)
+        await provider("stripe").cancel(uow, payment, status)
 
 
 def refundable(payment: Payment) -> int:
@@ -353,7 +353,7 @@ async def apply_intent(uow: UnitOfWork, intent: dict) -> str:
             # money goes back and the school pays the new price with a new PaymentIntent.
             if await Refund.exists().where((Refund.intent == intent["id"]) & (Refund.reason == "amount_changed")):
                 return "already_refunded"
-            await StripeProvider().refund(uow, payment, received, "amount_changed", intent=intent["id"])
+            await provider("stripe").refund(uow, payment, received, "amount_changed", intent=intent["id"])
             info = {key: value for key, value in (payment.info or {}).items() if key != "intent"}
             await Payment.update({Payment.status: Status.failed, Payment.info: info, Payment.updated_at: moment,
                                   Payment.error: "amount_changed"}).where(
@@ -370,11 +370,11 @@ async def apply_intent(uow: UnitOfWork, intent: dict) -> str:
         confirmed = await bookings.confirm_paid(uow, payment.booking, _method_of(intent))
         if confirmed is not None:
             if surplus > 0:  # paid at an old, higher price: the difference goes back
-                await StripeProvider().refund(uow, payment, surplus, "amount_changed")
+                await provider("stripe").refund(uow, payment, surplus, "amount_changed")
             return "confirmed"
         # Paid when the booking no longer waits (cancelled, expired, declined): all of it goes back;
         # the time may belong to someone else now, so the booking is not revived.
-        await StripeProvider().refund(uow, payment, refundable(payment), "late_payment")
+        await provider("stripe").refund(uow, payment, refundable(payment), "late_payment")
         await _mail_teacher(uow, await Booking.objects().where(Booking.id == payment.booking).first(),
                             _l("Your payment came too late and is refunded"), "payments/mail/late.txt", payment.id)
         return "refunded_late"
@@ -447,7 +447,7 @@ async def deadlines_job(uow: UnitOfWork, batch: int) -> int:
         for row in due:  # bookings no longer approved (cancelled meanwhile) end their payment too
             if row["booking"] not in gone:
                 payment = await Payment.objects().output(load_json=True).where(Payment.id == row["id"]).first()
-                await StripeProvider().cancel(uow, payment, Status.expired)
+                await provider("stripe").cancel(uow, payment, Status.expired)
     return len(remind) + len(due)
 
 
@@ -560,5 +560,3 @@ async def load_mail_context(uow: UnitOfWork, data: dict) -> dict:
     return {**context, **data, "payment": payment, "pay_link": f"{base}/payments/bookings/{data['booking_id']}",
             "overview_link": f"{base}/payments"}
 
-
-__all__ = ["RefundQueued", "receive", "checkout", "confirm_with", "payment_required", "payment_modes"]

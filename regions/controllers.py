@@ -47,8 +47,7 @@ class CustomRegionsController(Controller):
 
     @get("/{region_id:int}", name="custom_region")
     async def edit(self, request: Request, uow: Uow, region_id: ObjectId) -> Response:
-        regions = await custom.listing(uow)
-        region = next((r for r in regions if r.id == region_id), None)
+        region = await custom.one(uow, region_id)
         if region is None:
             return redirect(request, "/regions/", _("There is no such region."), "error")
         form = {"code": region.code, "name": region.name, "description": region.description,
@@ -61,9 +60,8 @@ class CustomRegionsController(Controller):
         try:
             region = await custom.save(uow, data, region_id)
         except ValidationFailed as exc:
-            regions = await custom.listing(uow)
-            editing = next((r for r in regions if r.id == region_id), None)
-            return await self._page(request, uow, editing, 422, error=str(exc), fields=exc.fields, form=data)
+            return await self._page(request, uow, await custom.one(uow, region_id), 422, error=str(exc),
+                                    fields=exc.fields, form=data)
         return redirect(request, "/regions/", _("Region %(name)s is saved.", name=region.name))
 
     @post("/{region_id:int}/remove", name="custom_region_remove")

@@ -134,6 +134,12 @@ async def listing(uow: UnitOfWork) -> list[CustomRegion]:
     return await CustomRegion.objects().output(load_json=True).order_by(CustomRegion.name)
 
 
+async def one(uow: UnitOfWork, region_id: int) -> CustomRegion | None:
+    if not _may_manage(uow.actor):
+        raise NotAllowed(_("Only platform admins manage custom regions."))
+    return await CustomRegion.objects().output(load_json=True).where(CustomRegion.id == region_id).first()
+
+
 def _read(data: dict[str, str], current_id: int | None) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     code = (data.get("code") or "").strip().upper()
