@@ -34,9 +34,11 @@ def domain_plugins(app: Werkbank) -> list:
     from inventory.plugin import InventoryPlugin
     from payments.plugin import PaymentsPlugin
     from regions.plugin import RegionsPlugin
+    from reports.plugin import ReportsPlugin
 
     return [CorePlugin(app), RegionsPlugin(app), AccountsPlugin(app), InventoryPlugin(app), BookingPlugin(app),
-            CalendarsPlugin(app), PaymentsPlugin(app), AdminPlugin(app)]
+            CalendarsPlugin(app), PaymentsPlugin(app), ReportsPlugin(app),
+            AdminPlugin(app)]
 
 
 def build_werkbank(settings: Settings, engine: Engine, clock: Clock | None = None) -> Werkbank:

@@ -1,4 +1,5 @@
-"""The `werkbank` command (INTERFACES.md): serve, migrate, demo, users, orgs, tokens, worker."""
+"""The `werkbank` command (INTERFACES.md): serve, migrate, demo, users, orgs, tokens, import, worker, jobs,
+report."""
 
 from __future__ import annotations
 
@@ -331,6 +332,62 @@ async def import_inventory(wb: Werkbank, file: str, org: str | None) -> None:
         console.print(f"  regel {row.line}: {row.reason}")
     if report.rejected:
         sys.exit(3)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+@main.group("report", help="Rapporten.")
+def report_group() -> None:
+    pass
+
+
+@report_group.command("regions", help="Schrijft het regionale deelrapport (aanbod, gebruik, bereik, samenwerking, "
+                                      "besparing, onvervulde vraag, per kwartaal).")
+@click.option("--from", "first", required=True, help="eerste dag, JJJJ-MM-DD")
+@click.option("--to", "last", required=True, help="laatste dag (inbegrepen), JJJJ-MM-DD")
+@click.option("--region", "regions", multiple=True, help="code van een regio (provincie of eigen regio); mag herhaald")
+@click.option("--network", default="", help="net van de scholen (katholiek, go, ovsg, pov, oko)")
+@click.option("--owner", default="", help="slug van een eigenaar van infrastructuur")
+@click.option("--funding", default="", help="financiering: sector, government, company of school")
+@click.option("--category", default="", help="slug van een categorie")
+@click.option("--programme", default="", help="slug van een studierichting")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx", "json"]))
+@click.option("--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="het bestand (- schrijft csv of json naar stdout)")
+@with_database
+async def report_regions(wb: Werkbank, first: str, last: str, regions: tuple[str, ...], network: str, owner: str,
+                         funding: str, category: str, programme: str, fmt: str, output: str) -> None:
+    from core.errors import ValidationFailed
+    from reports import exports, services
+    from reports.request import parse, today_in_brussels
+
+    uow = _system(wb)
+    params = {"from": first, "to": last, "region": list(regions), "network": network, "owner": owner, "funding": funding,
+              "category": category, "programme": programme}
+    try:
+        wanted = parse({k: v for k, v in params.items() if v}, today_in_brussels(uow.now()))
+        report = await services.regional_report(uow, wanted)
+    except ValidationFailed as exc:
+        err.print(f"[red]Fout:[/red] {exc}")
+        for name, message in exc.fields.items():
+            err.print(f"  --{name}: {message}")
+        sys.exit(2)
+    content = {"csv": exports.to_csv, "xlsx": exports.to_xlsx, "json": exports.to_json}[fmt](report)
+    if output == "-":
+        if fmt == "xlsx":
+            err.print("[red]Fout:[/red] een XLSX-bestand gaat niet naar stdout; geef --output BESTAND.")
+            sys.exit(2)
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "wb") as handle:
+            handle.write(content)
+    except OSError as exc:
+        err.print(f"[red]Fout:[/red] {output} kan niet geschreven worden: {exc.strerror}")
+        sys.exit(1)
+    err.print(f"Rapport {wanted.first.isoformat()} – {wanted.last.isoformat()} geschreven naar {output} "
+              f"({len(content):,} bytes).".replace(",", "."))
 
 
 if __name__ == "__main__":

@@ -198,6 +198,31 @@ MUTATIONS: list[Mutation] = [
         "guards=[]",
         "/admin (piccolo-admin mount): no platform admin guard",
     ),
+    # --- reports/scope.py: who sees which regional report ---------------------------------------
+    Mutation(
+        "reports/scope.py",
+        "REPORT_ROLES = (Role.platform_admin, Role.provider_staff, Role.rtc_staff, Role.owner_staff)",
+        "REPORT_ROLES = tuple(Role)",
+        "regional report: teachers and school admins get it too",
+    ),
+    Mutation(
+        "reports/scope.py",
+        'return Scope("provider", named_networks=frozenset(actor.networks(Role.provider_staff)))',
+        'return Scope("provider")',
+        "regional report: provider staff see every school by name",
+    ),
+    Mutation(
+        "reports/services.py",
+        "        if scope.kind == \"rtc\" and code in REGIONS and code not in scope.regions:\n",
+        "        if False:\n",
+        "regional report: RTC staff may ask for another province",
+    ),
+    Mutation(
+        "reports/services.py",
+        'owner_ids=scope.owner_ids if scope.kind == "owner" else None)',
+        "owner_ids=None)",
+        "regional report: owner staff see all infrastructure, not only their own",
+    ),
 ]
 
 

@@ -159,6 +159,23 @@ PLATFORM_POLICY = [
     ("anonymous",         LOGIN,   LOGIN),
 ]
 
+# --- the regional sharing report --------------------------------------------------------------
+# GET /reports/regions?region=...   GET /api/v1/reports/regions?region=...  (a completed booking of
+# each pair, last month). The last two columns read the all-regions report (API): whether school
+# B is named in it, and how many completed bookings it counts.
+
+REPORT_POLICY = [
+    # actor               region VOV  region VLI  all regions  names school B  completed counted
+    ("teacher@A",         403,        403,        403,         None,           None),
+    ("school_admin@A",    403,        403,        403,         None,           None),
+    ("owner_staff@X",     YES,        YES,        YES,         True,           2),  # own infrastructure: A@X, B@X
+    ("provider_staff@go", YES,        YES,        YES,         False,          4),  # B is katholiek: counted, not named
+    ("rtc_staff@VOV",     YES,        403,        YES,         True,           3),  # A@X, A@Y (school), B@X (facility)
+    ("platform_admin",    YES,        YES,        YES,         True,           4),
+    ("anonymous",         LOGIN,      LOGIN,      LOGIN,       None,           None),
+]
+REPORT_ACTIONS = ("region VOV", "region VLI", "all regions")
+
 # =============================================================================================
 # THE WORLD
 # =============================================================================================
@@ -411,7 +428,7 @@ def test_the_policy_tables_are_complete_and_consistent():
                 assert expected in (YES, 403), f"{where}: who sees a booking is refused with 403, not {expected}"
             else:
                 assert expected == see, f"{where}: who cannot see a booking gets {see}, not {expected}"
-    for table in (REQUEST_POLICY, INVENTORY_POLICY, PLATFORM_POLICY):
+    for table in (REQUEST_POLICY, INVENTORY_POLICY, PLATFORM_POLICY, REPORT_POLICY):
         assert {row[0] for row in table} == set(MATRIX_ACTORS), "every actor has a row"
 
 
@@ -737,4 +754,39 @@ async def test_who_reaches_the_platform_pages(world, db):
                     ledger.record(name, got == expected, f"expected {expected}, got {describe(response)}")
                 except Exception as exc:
                     ledger.record(name, False, f"raised {exc!r}")
+    ledger.conclude()
+
+
+# =============================================================================================
+# THE REGIONAL REPORT
+# =============================================================================================
+
+async def test_who_sees_the_regional_report(world, db):
+    ledger = Ledger("regional report", db.kind)
+    for pair in PAIRS:
+        booking = await world.booking(pair, "completed", past=True)
+        assert booking.id
+    queries = {"region VOV": "?region=VOV", "region VLI": "?region=VLI", "all regions": ""}
+    for actor, *expectations in REPORT_POLICY:
+        who = world.actors[actor]
+        *pages, names_b, counted = expectations
+        for action, expected in zip(REPORT_ACTIONS, pages, strict=True):
+            for channel, path in (("html", "/reports/regions"), ("api", "/api/v1/reports/regions")):
+                name = cell_name(actor, action, "-", f"GET {path}{queries[action]}", channel)
+                try:
+                    response = await who.client.get(path + queries[action], headers=who.api if channel == "api" else {})
+                    got = YES if response.status_code == 200 else outcome(response)
+                    ledger.record(name, got == expected, f"expected {expected}, got {describe(response)}")
+                except Exception as exc:
+                    ledger.record(name, False, f"raised {exc!r}")
+        if names_b is None:
+            continue
+        report = (await who.client.get("/api/v1/reports/regions", headers=who.api)).json()
+        named = {row["name"] for row in report["reach"]["schools_named"]}
+        named |= {row["school"] for row in report["collaboration"]["pairs"]}
+        shows_b = world.orgs["B"].name in named
+        ledger.record(cell_name(actor, "names school B", "-", "all regions", "api"), shows_b == names_b,
+                      f"expected {names_b}, got {shows_b}: {sorted(named)}")
+        ledger.record(cell_name(actor, "completed counted", "-", "all regions", "api"), report["reach"]["bookings"] == counted,
+                      f"expected {counted}, got {report['reach']['bookings']}")
     ledger.conclude()
