@@ -9,7 +9,6 @@ from litestar import Controller, Request, Response, get
 
 from accounts.auth import login_required
 from accounts.labels import network_label
-from accounts.services import OWNER_KINDS
 from accounts.tables import Organisation
 from core.edge import Uow
 from core.errors import ValidationFailed
@@ -29,10 +28,13 @@ MEDIA = {"csv": "text/csv",
 async def form_choices(scope: Scope) -> dict:
     """What the filters offer this viewer."""
     regions = [c for c in await custom.choices() if scope.kind != "rtc" or c.custom or c.code in scope.regions]
-    owners = Organisation.select(Organisation.slug, Organisation.name).where(
-        Organisation.kind.is_in(list(OWNER_KINDS))).order_by(Organisation.name)
+    owners = Organisation.select(Organisation.slug, Organisation.name, Organisation.kind, Organisation.network).where(
+        services.owns_infrastructure()).order_by(Organisation.name)
     if scope.kind == "owner":
         owners = owners.where(Organisation.id.is_in(list(scope.owner_ids) or [0]))
+    elif scope.kind == "provider":  # schools of other networks are not named, also not as owners
+        owners = owners.where((Organisation.kind != Organisation.Kind.school)
+                              | Organisation.network.is_in(list(scope.named_networks or []) or [""]))
     categories = await Category.select(Category.slug, Category.name_nl, Category.name_en).order_by(Category.position)
     return {
         "regions": regions,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
+from booking.home_regions import quarter_of
 from core.registry import Werkbank
 from core.uow import UnitOfWork
 from reports.api import ReportApiController
@@ -31,4 +32,4 @@ async def home_panels(uow: UnitOfWork) -> list[dict]:
     scope = scope_for(uow.actor)
     networks = sorted(uow.actor.networks()) if scope.kind == "provider" else []
     return [{"roles": ["provider_staff", "rtc_staff", "owner_staff"], "template": "reports/_home_report.html",
-             "context": {"scope": scope.kind, "networks": networks}}]
+             "context": {"scope": scope.kind, "networks": networks, "quarter": quarter_of(uow.now())}}]

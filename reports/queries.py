@@ -234,10 +234,7 @@ async def by_status(w: Where) -> list[dict]:
 
 async def use_by_category(w: Where) -> list[dict]:
     dur = duration_seconds(w.engine, 'b."start"', 'b."end"')
-    open_resource = (Sql("r.status = 'active' AND f.active = {} AND o.active = {} "
-                         "AND EXISTS (SELECT 1 FROM opening_hours oh0 WHERE oh0.resource = r.id)", (True, True)))
-    if w.postal is not None:
-        open_resource = open_resource + f" AND f.postal_code IN ({literal_list(w.postal)})"
+    open_resource = _open(w)  # the resources counted in supply (a programme filter: those that offer it)
     query = (Sql(f"SELECT c.slug AS key, c.name_nl, c.name_en, c.position, COUNT(*) AS n, {total(dur)} AS secs, "
                  "CAST(COALESCE(SUM(CASE WHEN ") + open_resource + f" THEN {dur} ELSE 0 END), 0) AS BIGINT) AS supply_secs "
              + _joins("b", "booking") + f"WHERE b.status IN ({_in(BOOKED)}) AND " + _visits(w)

@@ -17,7 +17,7 @@ from core.i18n import gettext as _
 from core.uow import UnitOfWork
 from inventory.availability import wall_time
 from inventory.labels import funding_label
-from inventory.tables import Category, Resource, StudyProgramme
+from inventory.tables import Category, Facility, Resource, StudyProgramme
 from regions import custom
 from regions.geography import REGIONS, region_name
 from reports import queries
@@ -118,7 +118,24 @@ async def _regions(scope: Scope, request: ReportRequest) -> tuple[list[RegionInf
     return infos, frozenset(postal), frozenset(provinces)
 
 
-async def _filters(request: ReportRequest) -> dict[str, dict[str, str]]:
+def owns_infrastructure():
+    """Owner organisations, and schools that open a facility of their own."""
+    return Organisation.kind.is_in(list(OWNER_KINDS)) | Organisation.id.is_in(Facility.select(Facility.owner))
+
+
+def owner_name(scope: Scope, row: dict) -> str:
+    """An owner's name; a school that owns infrastructure is named like any school (provider
+    staff: only their own network's)."""
+    if row["kind"] == Organisation.Kind.school and not scope.names_school(row["network"]):
+        return anonymous_school(row["network"])
+    return row["name"]
+
+
+def anonymous_school(network: str) -> str:
+    return _("A school of %(network)s", network=network_label(network) or _("no network"))
+
+
+async def _filters(request: ReportRequest, scope: Scope) -> dict[str, dict[str, str]]:
     """Each filter chosen with its label; an unknown owner, category or programme is refused."""
     filters: dict[str, dict[str, str]] = {}
     errors: dict[str, str] = {}
@@ -127,12 +144,12 @@ async def _filters(request: ReportRequest) -> dict[str, dict[str, str]]:
     if request.funding:
         filters["funding"] = {"value": request.funding, "label": funding_label(request.funding)}
     if request.owner:
-        row = await Organisation.select(Organisation.name).where(
-            (Organisation.slug == request.owner) & Organisation.kind.is_in(list(OWNER_KINDS))).first()
+        row = await Organisation.select(Organisation.name, Organisation.kind, Organisation.network).where(
+            (Organisation.slug == request.owner) & owns_infrastructure()).first()
         if row is None:
             errors["owner"] = _("There is no infrastructure owner %(value)s.", value=request.owner)
         else:
-            filters["owner"] = {"value": request.owner, "label": row["name"]}
+            filters["owner"] = {"value": request.owner, "label": owner_name(scope, row)}
     if request.category:
         row = await Category.select(Category.name_nl, Category.name_en).where(Category.slug == request.category).first()
         if row is None:
@@ -163,7 +180,7 @@ def _minutes(seconds) -> int:
 async def regional_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     scope = scope_for(uow.actor)
     infos, postal, provinces = await _regions(scope, request)
-    filters = await _filters(request)
+    filters = await _filters(request, scope)
     engine = Booking._meta.db.engine_type
     where = queries.Where(
         engine="postgres" if engine == "postgres" else "sqlite", start=request.start, end=request.end,
@@ -304,10 +321,10 @@ async def _collaboration(where: queries.Where, scope: Scope) -> Collaboration:
     pairs, result.pair_count = await queries.pairs(where)
     for row in pairs:
         crossing = row["owner_kind"] != "school" or (row["owner_network"] != row["school_network"] and not row["own"])
-        school = row["school"] if scope.names_school(row["school_network"]) else _(
-            "A school of %(network)s", network=network_label(row["school_network"]) or _("no network"))
+        school = row["school"] if scope.names_school(row["school_network"]) else anonymous_school(row["school_network"])
+        owner = owner_name(scope, {"name": row["owner"], "kind": row["owner_kind"], "network": row["owner_network"]})
         result.pairs.append(PairRow(school=school, school_network=row["school_network"] or "",
-                                    school_network_label=network_label(row["school_network"]), owner=row["owner"],
+                                    school_network_label=network_label(row["school_network"]), owner=owner,
                                     owner_kind=row["owner_kind"], owner_kind_label=kind_label(row["owner_kind"]),
                                     crossing=crossing, bookings=int(row["n"]),
                                     pupils=int(row["pupils"]), minutes=_minutes(row["secs"])))
