@@ -11,6 +11,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from core import db
@@ -28,7 +29,7 @@ def _settings() -> Settings:
     try:
         return Settings.from_env()
     except SettingsError as exc:
-        err.print(f"[red]Configuratiefout:[/red] {exc}")
+        err.print(f"[red]Configuratiefout:[/red] {escape(str(exc))}")
         sys.exit(2)
 
 
@@ -50,7 +51,7 @@ def with_database(func):
         try:
             return asyncio.run(run())
         except DomainError as exc:
-            err.print(f"[red]Fout:[/red] {exc}")
+            err.print(f"[red]Fout:[/red] {escape(str(exc))}")
             sys.exit(1)
 
     return wrapper
@@ -260,7 +261,7 @@ async def _user(email: str):
 
     user = await User.objects().where(User.email == normalise_email(email)).first()
     if user is None:
-        err.print(f"[red]Fout:[/red] geen gebruiker met e-mailadres {email}.")
+        err.print(f"[red]Fout:[/red] geen gebruiker met e-mailadres {escape(email)}.")
         sys.exit(1)
     return user
 
@@ -308,7 +309,7 @@ async def import_inventory(wb: Werkbank, file: str, org: str | None) -> None:
     try:
         content = open(file, "rb").read()
     except OSError as exc:
-        err.print(f"[red]Fout:[/red] {file} kan niet gelezen worden: {exc.strerror}")
+        err.print(f"[red]Fout:[/red] {escape(file)} kan niet gelezen worden: {exc.strerror}")
         sys.exit(1)
     slugs = {org} if org else csvio.owners_named(content)
     if len(slugs) != 1:
@@ -318,7 +319,7 @@ async def import_inventory(wb: Werkbank, file: str, org: str | None) -> None:
     slug = slugs.pop()
     owner = await Organisation.objects().where(Organisation.slug == slug).first()
     if owner is None or owner.kind not in OWNER_KINDS:
-        err.print(f"[red]Fout:[/red] geen eigenaar van infrastructuur met de slug {slug}.")
+        err.print(f"[red]Fout:[/red] geen eigenaar van infrastructuur met de slug {escape(slug)}.")
         sys.exit(1)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Importeren", total=None)
@@ -361,6 +362,9 @@ async def report_regions(wb: Werkbank, first: str, last: str, regions: tuple[str
     from reports import exports, services
     from reports.request import parse, today_in_brussels
 
+    if fmt == "xlsx" and output == "-":
+        err.print("[red]Fout:[/red] een XLSX-bestand gaat niet naar stdout; geef --output BESTAND.")
+        sys.exit(2)
     uow = _system(wb)
     params = {"from": first, "to": last, "region": list(regions), "network": network, "owner": owner, "funding": funding,
               "category": category, "programme": programme}
@@ -368,15 +372,12 @@ async def report_regions(wb: Werkbank, first: str, last: str, regions: tuple[str
         wanted = parse({k: v for k, v in params.items() if v}, today_in_brussels(uow.now()))
         report = await services.regional_report(uow, wanted)
     except ValidationFailed as exc:
-        err.print(f"[red]Fout:[/red] {exc}")
+        err.print(f"[red]Fout:[/red] {escape(str(exc))}")
         for name, message in exc.fields.items():
-            err.print(f"  --{name}: {message}")
+            err.print(f"  --{name}: {escape(str(message))}")
         sys.exit(2)
     content = {"csv": exports.to_csv, "xlsx": exports.to_xlsx, "json": exports.to_json}[fmt](report)
     if output == "-":
-        if fmt == "xlsx":
-            err.print("[red]Fout:[/red] een XLSX-bestand gaat niet naar stdout; geef --output BESTAND.")
-            sys.exit(2)
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
         return
@@ -384,9 +385,9 @@ async def report_regions(wb: Werkbank, first: str, last: str, regions: tuple[str
         with open(output, "wb") as handle:
             handle.write(content)
     except OSError as exc:
-        err.print(f"[red]Fout:[/red] {output} kan niet geschreven worden: {exc.strerror}")
+        err.print(f"[red]Fout:[/red] {escape(output)} kan niet geschreven worden: {exc.strerror}")
         sys.exit(1)
-    err.print(f"Rapport {wanted.first.isoformat()} – {wanted.last.isoformat()} geschreven naar {output} "
+    err.print(f"Rapport {wanted.first.isoformat()} – {wanted.last.isoformat()} geschreven naar {escape(output)} "
               f"({len(content):,} bytes).".replace(",", "."))
 
 

@@ -15,9 +15,15 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup
 
-__all__ = ["NO_DATA", "bar_chart", "line_chart"]
+__all__ = ["bar_chart", "line_chart", "no_data"]
 
-NO_DATA = "Geen gegevens"
+
+
+def no_data() -> str:
+    """What an empty chart says, in the language of the moment."""
+    from core.i18n import gettext
+
+    return gettext("No data")
 ACCENT = "#1f5f8b"
 NEGATIVE = "#a3431a"
 # Accent plus companions, each above 4.5:1 against white; dashes and marker shapes keep series apart in greyscale.
@@ -68,9 +74,9 @@ def _svg(chart_id: str, kind: str, width: int, height: float, title: str, desc: 
 
 def _empty(chart_id: str, kind: str, width: int, title: str, description: str) -> Markup:
     body = Markup('<text class="chart-label chart-empty" x="{x}" y="32" text-anchor="middle" fill="{fill}">{text}</text>').format(
-        x=_n(width / 2), fill=MUTED, text=NO_DATA
+        x=_n(width / 2), fill=MUTED, text=no_data()
     )
-    return _svg(chart_id, kind, width, 52, title, _desc(description, NO_DATA + "."), body)
+    return _svg(chart_id, kind, width, 52, title, _desc(description, no_data() + "."), body)
 
 
 def bar_chart(

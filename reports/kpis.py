@@ -24,10 +24,12 @@ DEFINITIONS = {
                                  "government, a company or a school of another network."),
     "collaboration.pairs": _l("School and owner organisations that work together, most bookings first."),
     "money.savings": _l("For completed bookings: the alternative cost kept on the booking minus what the school pays "
-                        "for it (nothing for a free booking)."),
+                        "for it (nothing for a free booking); bookings without a known alternative cost are left out "
+                        "and counted apart."),
     "money.savings_per_pupil": _l("Savings divided by the pupils of the same bookings."),
-    "money.bill_share": _l("Savings as a share of the school bill: only bookings whose school recorded its bill for "
-                           "that study programme and school year, their savings over pupils times the bill per pupil."),
+    "money.bill_share": _l("Savings as a share of the school bill: per school, study programme and school year with a "
+                           "recorded bill, the savings of its bookings over the pupils concerned (the largest group that "
+                           "came) times the bill per pupil."),
     "money.schools_with_bill": _l("Schools reached that recorded a school bill which applies, of all schools reached."),
     "unmet.declined": _l("Requests the owner declined, for time in the period."),
     "unmet.expired": _l("Requests that expired unanswered or unpaid, for time in the period."),

@@ -141,7 +141,7 @@ class MoneyRow(Named):
     paid_cents: int = 0
     savings_cents: int = 0
     savings_per_pupil_cents: int | None = None
-    bill_pupils: int = 0  # pupils of bookings whose school recorded its bill for that programme and year
+    bill_pupils: int = 0  # per school, programme and year with a recorded bill: the largest group that came
     bill_savings_cents: int = 0
     bill_cents: int = 0  # those pupils times the bill per pupil
     bill_per_pupil_cents: int | None = None
@@ -150,7 +150,8 @@ class MoneyRow(Named):
 
 @dataclass
 class Money:
-    bookings: int = 0  # completed
+    bookings: int = 0  # completed, with a known alternative cost
+    without_alternative: int = 0  # completed, but no alternative cost known: left out
     pupils: int = 0
     alternative_cents: int = 0
     paid_cents: int = 0

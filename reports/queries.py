@@ -62,6 +62,7 @@ class Where:
 PUPILS = "COALESCE(b.pupils_attended, b.group_size)"
 PAID = "CASE WHEN b.payment_method = 'free' THEN 0 ELSE b.price_cents END"
 SAVINGS = f"(b.alternative_cost_cents - {PAID})"
+KNOWN = "b.alternative_cost_cents > 0"  # savings need an alternative cost; without one the booking is left out
 BOUNDARY = ("CASE WHEN o.kind = 'school' AND o.id = s.id THEN 'own_school' "
             "WHEN o.kind = 'school' AND o.network = s.network THEN 'same_network' "
             "WHEN o.kind = 'school' THEN 'other_network' ELSE r.funding END")
@@ -265,16 +266,30 @@ def _bill_join(w: Where, first: date, last: date) -> Sql:
             + _school_year(w, first_year, last_year) + " ")
 
 
-async def money_by_programme(w: Where, first: date, last: date) -> list[dict]:
-    has_bill = "sb.id IS NOT NULL"
+async def money_by_programme(w: Where) -> list[dict]:
+    """Per study programme, completed bookings: all of them (reach), and those with a known
+    alternative cost (money: what it would have cost, what the school paid)."""
+    known = f"CASE WHEN {KNOWN} THEN 1 ELSE 0 END"
     query = (Sql(f"SELECT p.slug AS key, p.name, COUNT(*) AS n, {total(PUPILS)} AS pupils, COUNT(DISTINCT s.id) AS schools, "
-                 f"{total('b.alternative_cost_cents')} AS alternative, {total(PAID)} AS paid, "
-                 f"{total(f'CASE WHEN {has_bill} THEN {PUPILS} ELSE 0 END')} AS bill_pupils, "
-                 f"{total(f'CASE WHEN {has_bill} THEN {SAVINGS} ELSE 0 END')} AS bill_savings, "
-                 f"{total(f'CASE WHEN {has_bill} THEN {PUPILS} * sb.cents_per_pupil ELSE 0 END')} AS bill "
-                 + _joins("b", "booking")) + _bill_join(w, first, last) + "WHERE b.status = 'completed' AND " + _visits(w)
-             + " GROUP BY p.slug, p.name")
+                 f"{total(known)} AS known, {total(f'CASE WHEN {KNOWN} THEN {PUPILS} ELSE 0 END')} AS known_pupils, "
+                 f"{total(f'CASE WHEN {KNOWN} THEN b.alternative_cost_cents ELSE 0 END')} AS alternative, "
+                 f"{total(f'CASE WHEN {KNOWN} THEN {PAID} ELSE 0 END')} AS paid "
+                 + _joins("b", "booking") + "WHERE b.status = 'completed' AND ") + _visits(w) + " GROUP BY p.slug, p.name")
     return await _rows(query)
+
+
+async def bill_by_programme(w: Where, first: date, last: date) -> list[dict]:
+    """Per study programme, against the school bill: for each school, programme and school year
+    with a recorded bill, the savings of its completed bookings (with a known alternative cost)
+    and the pupils concerned (the largest group that came: a group that comes ten times is still
+    one group of pupils, billed once a year), times the bill per pupil."""
+    inner = (Sql(f"SELECT p.slug AS key, b.school AS school, sb.school_year, sb.cents_per_pupil AS bill, "
+                 f"MAX({PUPILS}) AS pupils, {total(SAVINGS)} AS savings " + _joins("b", "booking"))
+             + _bill_join(w, first, last).replace_first("LEFT JOIN", "JOIN")
+             + f"WHERE b.status = 'completed' AND {KNOWN} AND " + _visits(w)
+             + " GROUP BY p.slug, b.school, sb.school_year, sb.cents_per_pupil")
+    return await _rows(Sql("SELECT x.key, CAST(SUM(x.pupils) AS BIGINT) AS pupils, CAST(SUM(x.savings) AS BIGINT) AS savings, "
+                           "CAST(SUM(x.pupils * x.bill) AS BIGINT) AS bill FROM (") + inner + ") x GROUP BY x.key")
 
 
 async def money_schools(w: Where, first: date, last: date) -> dict:
@@ -290,7 +305,8 @@ async def schools(w: Where, networks: frozenset[str] | None, limit: int = 100) -
     if networks is not None:
         only = Sql(f" AND s.network IN ({', '.join('{}' for _ in networks) or 'NULL'})", tuple(sorted(networks)))
     return await _rows(Sql(f"SELECT s.id, s.name, s.network, COUNT(*) AS n, {total(PUPILS)} AS pupils, "
-                           f"{total(SAVINGS)} AS savings " + _joins("b", "booking") + "WHERE b.status = 'completed' AND ")
+                           f"{total(f'CASE WHEN {KNOWN} THEN {SAVINGS} ELSE 0 END')} AS savings " + _joins("b", "booking")
+                           + "WHERE b.status = 'completed' AND ")
                        + _visits(w) + only + f" GROUP BY s.id, s.name, s.network ORDER BY COUNT(*) DESC, s.name LIMIT {int(limit)}")
 
 
@@ -358,7 +374,7 @@ async def trend(w: Where, quarters: list[tuple[datetime, datetime]]) -> list[dic
              "COUNT(CASE WHEN b.status = 'completed' THEN 1 END) AS completed, "
              f"{total(f'CASE WHEN b.status = {chr(39)}completed{chr(39)} THEN {PUPILS} ELSE 0 END')} AS pupils, "
              "COUNT(DISTINCT CASE WHEN b.status = 'completed' THEN s.id END) AS schools, "
-             f"{total(f'CASE WHEN b.status = {chr(39)}completed{chr(39)} THEN {SAVINGS} ELSE 0 END')} AS savings, "
+             f"{total(f'CASE WHEN b.status = {chr(39)}completed{chr(39)} AND {KNOWN} THEN {SAVINGS} ELSE 0 END')} AS savings, "
              f"COUNT(CASE WHEN {crossing} THEN 1 END) AS crossing, "
              f"COUNT(CASE WHEN b.status IN ({unmet}) THEN 1 END) AS unmet "
              + _joins("b", "booking") + "WHERE " + _visits(w) + " GROUP BY 1")  # the quarter (its parameters once)

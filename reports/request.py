@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from accounts.tables import Organisation
@@ -33,7 +33,6 @@ class ReportRequest:
     funding: str = ""
     category: str = ""  # a category's slug
     programme: str = ""  # a study programme's slug
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def start(self) -> datetime:
@@ -54,20 +53,18 @@ class ReportRequest:
                 pairs.append((name, getattr(self, name)))
         return pairs
 
-    def with_regions(self, regions: tuple[str, ...]) -> ReportRequest:
-        return replace(self, regions=regions)
-
 
 def school_year_start(day: date) -> date:
     return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The school year so far: 1 September up to the end of the current quarter."""
+    """The school year so far: 1 September up to the end of the current quarter (in July and
+    August: the school year that ends on 31 August)."""
     first = school_year_start(today)
     quarter_first_month = 3 * ((today.month - 1) // 3) + 1
     following = date(today.year + 1, 1, 1) if quarter_first_month == 10 else date(today.year, quarter_first_month + 3, 1)
-    return first, following - timedelta(days=1)
+    return first, min(following - timedelta(days=1), date(first.year + 1, 8, 31))
 
 
 def _values(params: Mapping, name: str) -> list[str]:

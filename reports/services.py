@@ -148,8 +148,10 @@ async def _filters(request: ReportRequest, scope: Scope) -> dict[str, dict[str, 
             (Organisation.slug == request.owner) & owns_infrastructure()).first()
         if row is None:
             errors["owner"] = _("There is no infrastructure owner %(value)s.", value=request.owner)
+        elif row["kind"] == Organisation.Kind.school and not scope.names_school(row["network"]):
+            raise NotAllowed(_("You see the schools of other networks counted, not one by one."))
         else:
-            filters["owner"] = {"value": request.owner, "label": owner_name(scope, row)}
+            filters["owner"] = {"value": request.owner, "label": row["name"]}
     if request.category:
         row = await Category.select(Category.name_nl, Category.name_en).where(Category.slug == request.category).first()
         if row is None:
@@ -189,7 +191,7 @@ async def regional_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         owner_ids=scope.owner_ids if scope.kind == "owner" else None)
     supply = await _supply(where, request)
     use = await _use(where, supply)
-    programmes = await queries.money_by_programme(where, request.first, request.last)
+    programmes = await queries.money_by_programme(where)
     reach = await _reach(where, scope, programmes)
     money = await _money(where, request, programmes)
     collaboration = await _collaboration(where, scope)
@@ -280,11 +282,16 @@ async def _reach(where: queries.Where, scope: Scope, programmes: list[dict]) -> 
 
 async def _money(where: queries.Where, request: ReportRequest, programmes: list[dict]) -> Money:
     money = Money()
+    bills = {row["key"]: row for row in await queries.bill_by_programme(where, request.first, request.last)}
     for row in sorted(programmes, key=lambda r: (r["key"] is None, r["name"] or "")):
-        item = MoneyRow(key=row["key"] or "", label=row["name"] or _("No study programme given"), bookings=int(row["n"]),
-                        pupils=int(row["pupils"]), alternative_cents=int(row["alternative"]), paid_cents=int(row["paid"]),
-                        bill_pupils=int(row["bill_pupils"]), bill_savings_cents=int(row["bill_savings"]),
-                        bill_cents=int(row["bill"]))
+        money.without_alternative += int(row["n"]) - int(row["known"])
+        if not int(row["known"]):
+            continue
+        bill = bills.get(row["key"]) or {"pupils": 0, "savings": 0, "bill": 0}
+        item = MoneyRow(key=row["key"] or "", label=row["name"] or _("No study programme given"), bookings=int(row["known"]),
+                        pupils=int(row["known_pupils"]), alternative_cents=int(row["alternative"]),
+                        paid_cents=int(row["paid"]), bill_pupils=int(bill["pupils"] or 0),
+                        bill_savings_cents=int(bill["savings"] or 0), bill_cents=int(bill["bill"] or 0))
         item.savings_cents = item.alternative_cents - item.paid_cents
         item.savings_per_pupil_cents = per(item.savings_cents, item.pupils)
         item.bill_per_pupil_cents = per(item.bill_cents, item.bill_pupils)

@@ -19,6 +19,12 @@ class Sql:
         other = other if isinstance(other, Sql) else Sql(other)
         return Sql(self.text + other.text, self.args + other.args)
 
+    def replace_first(self, old: str, new: str) -> Sql:
+        """The same SQL with the first `old` (which must hold no placeholder) written as `new`."""
+        if "{}" in old or "{}" in new or old not in self.text:
+            raise ValueError(f"cannot replace {old!r}")
+        return Sql(self.text.replace(old, new, 1), self.args)
+
     def __radd__(self, other: str) -> Sql:
         return Sql(other) + self
 

@@ -265,7 +265,7 @@ OWNER_VDAB = {
     "money": {"bookings": 2, "pupils": 16, "alternative_cents": 22000, "paid_cents": 9000, "savings_cents": 13000,
               "savings_per_pupil_cents": 813,  # 13000 / 16 = 812.5: half up
               "bill_pupils": 0, "bill_savings_cents": 0, "bill_cents": 0, "bill_share": None,
-              "schools": 2, "schools_with_bill": 0,
+              "schools": 2, "schools_with_bill": 0, "without_alternative": 0,
               "by_programme": [money_row("mechatronica", 1, 6, 15000, 6000, 9000, 1500),
                                money_row("", 1, 10, 7000, 3000, 4000, 400)]},
     "unmet": {"declined": 0, "expired": 0, "waitlist": 0, "searches": 0, "searches_matched": 0,

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 from markupsafe import Markup
 
-from reports.charts import NO_DATA, bar_chart, line_chart
+from reports.charts import bar_chart, line_chart, no_data
 
 SVG = "{http://www.w3.org/2000/svg}"
 COORDINATE_ATTRS = ("x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height", "points", "viewBox")
@@ -123,8 +123,8 @@ def test_empty_data_renders_geen_gegevens():
         line_chart("Geen reeksen", ["2026 K1"], []),
     ):
         root = parse(markup)
-        assert NO_DATA in texts(root, "text")
-        assert root.find(f"{SVG}desc").text.startswith(NO_DATA)
+        assert no_data() in texts(root, "text")
+        assert root.find(f"{SVG}desc").text.startswith(no_data())
 
 
 def test_negative_values_render_finite_coordinates():

@@ -228,7 +228,7 @@ ALL = report(
         "bill_savings_cents": 36000,  # 15000 + 12000 + 9000
         "bill_cents": 1254000,  # 12 x 45000 + 8 x 48000 + 11 x 30000
         "bill_share": 2.9,  # 36000 / 1254000 = 2.871 %
-        "schools": 5, "schools_with_bill": 2,  # G1 and K2
+        "schools": 5, "schools_with_bill": 2, "without_alternative": 0,  # G1 and K2
         "by_programme": [
             # B5: 9000 - 0 (free), bill 11 x 30000; B6: 12000 - 4000, no bill; 17000 / 27 = 629.6; 9000 / 330000 = 2.73 %
             money_row("elektrotechnieken", 2, 27, 21000, 4000, 17000, 630, 11, 9000, 330000, 30000, 2.7),
@@ -321,7 +321,7 @@ VOV = report(
         "bookings": 6, "pupils": 62, "alternative_cents": 87000, "paid_cents": 28000, "savings_cents": 59000,
         "savings_per_pupil_cents": 952,  # 59000 / 62 = 951.6
         "bill_pupils": 31, "bill_savings_cents": 36000, "bill_cents": 1254000, "bill_share": 2.9,
-        "schools": 4, "schools_with_bill": 2,
+        "schools": 4, "schools_with_bill": 2, "without_alternative": 0,
         "by_programme": [
             money_row("elektrotechnieken", 2, 27, 21000, 4000, 17000, 630, 11, 9000, 330000, 30000, 2.7),
             money_row("lassen-constructie", 2, 20, 45000, 18000, 27000, 1350, 20, 27000, 924000, 46200, 2.9),
@@ -390,7 +390,7 @@ ZONE = report(
         "bookings": 7, "pupils": 72, "alternative_cents": 94000, "paid_cents": 31000, "savings_cents": 63000,
         "savings_per_pupil_cents": 875,  # 63000 / 72
         "bill_pupils": 31, "bill_savings_cents": 36000, "bill_cents": 1254000, "bill_share": 2.9,
-        "schools": 4, "schools_with_bill": 2,
+        "schools": 4, "schools_with_bill": 2, "without_alternative": 0,
         "by_programme": [
             money_row("elektrotechnieken", 2, 27, 21000, 4000, 17000, 630, 11, 9000, 330000, 30000, 2.7),
             money_row("lassen-constructie", 2, 20, 45000, 18000, 27000, 1350, 20, 27000, 924000, 46200, 2.9),
@@ -447,7 +447,7 @@ GO = report(
         "bookings": 4, "pupils": 40, "alternative_cents": 64000, "paid_cents": 29000, "savings_cents": 35000,
         "savings_per_pupil_cents": 875,  # 35000 / 40
         "bill_pupils": 20, "bill_savings_cents": 27000, "bill_cents": 924000, "bill_share": 2.9,
-        "schools": 2, "schools_with_bill": 1,
+        "schools": 2, "schools_with_bill": 1, "without_alternative": 0,
         "by_programme": [money_row("lassen-constructie", 2, 20, 45000, 18000, 27000, 1350, 20, 27000, 924000, 46200, 2.9),
                          money_row("mechatronica", 2, 20, 19000, 11000, 8000, 400)],
     },
@@ -495,7 +495,7 @@ MECHATRONICA = report(
     money={
         "bookings": 2, "pupils": 20, "alternative_cents": 19000, "paid_cents": 11000, "savings_cents": 8000,
         "savings_per_pupil_cents": 400, "bill_pupils": 0, "bill_savings_cents": 0, "bill_cents": 0, "bill_share": None,
-        "schools": 2, "schools_with_bill": 0,
+        "schools": 2, "schools_with_bill": 0, "without_alternative": 0,
         "by_programme": [money_row("mechatronica", 2, 20, 19000, 11000, 8000, 400)],
     },
     unmet={
@@ -532,7 +532,7 @@ SCHOOL_OWNER = report(
     money={"bookings": 3, "pupils": 36, "alternative_cents": 27000, "paid_cents": 4000, "savings_cents": 23000,
            "savings_per_pupil_cents": 639,  # 23000 / 36 = 638.9
            "bill_pupils": 11, "bill_savings_cents": 9000, "bill_cents": 330000, "bill_share": 2.7,
-           "schools": 3, "schools_with_bill": 1,
+           "schools": 3, "schools_with_bill": 1, "without_alternative": 0,
            "by_programme": [money_row("elektrotechnieken", 2, 27, 21000, 4000, 17000, 630, 11, 9000, 330000, 30000, 2.7),
                             money_row("", 1, 9, 6000, 0, 6000, 667)]},
     unmet={"declined": 0, "expired": 1, "waitlist": 1, "searches": 0, "searches_matched": 0, "searches_counted": False,
@@ -561,7 +561,7 @@ VAN_PLC = report(
                    "pairs": [pair("G1", "vdab", True, 1, 6, 225)], "pair_count": 1},
     money={"bookings": 1, "pupils": 6, "alternative_cents": 15000, "paid_cents": 6000, "savings_cents": 9000,
            "savings_per_pupil_cents": 1500, "bill_pupils": 0, "bill_savings_cents": 0, "bill_cents": 0, "bill_share": None,
-           "schools": 1, "schools_with_bill": 0,
+           "schools": 1, "schools_with_bill": 0, "without_alternative": 0,
            "by_programme": [money_row("mechatronica", 1, 6, 15000, 6000, 9000, 1500)]},
     unmet={"declined": 0, "expired": 0, "waitlist": 0, "searches": 0, "searches_matched": 0, "searches_counted": False,
            "rows": []},
