@@ -223,7 +223,7 @@ class SearchRecord(Table, tablename="search_record"):
     region_code = Varchar(length=12, default="", index=True)
     postal_code = Varchar(length=4, default="")
     radius_km = Integer(null=True, default=None)
-    free_from = Timestamptz()
+    free_from = Timestamptz()  # indexed (search_record_free_from) by a raw migration: reports read periods
     free_to = Timestamptz()
     matched = Integer(default=0)  # resources that fit the filters but were not free
     found = Integer(default=0)  # free ones found (0: that is why it is kept)

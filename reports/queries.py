@@ -227,19 +227,17 @@ def _closed_minutes(closed: list[tuple[datetime, datetime]], hours: list[tuple[i
 
 # --- bookings ----------------------------------------------------------------------------------
 
-async def by_status(w: Where) -> list[dict]:
+async def booking_facts(w: Where) -> list[dict]:
+    """One grouped pass over the period's bookings for use, collaboration and declined or expired
+    requests: per status, category, region of the infrastructure and boundary (whose
+    infrastructure), the count, booked seconds (of which on the resources counted in supply) and
+    pupils. The supply resources are a derived table joined once, not a subquery per booking."""
     dur = duration_seconds(w.engine, 'b."start"', 'b."end"')
-    return await _rows(Sql(f"SELECT b.status, COUNT(*) AS n, {total(dur)} AS secs " + _joins("b", "booking") + "WHERE ")
-                       + _visits(w) + " GROUP BY b.status")
-
-
-async def use_by_category(w: Where) -> list[dict]:
-    dur = duration_seconds(w.engine, 'b."start"', 'b."end"')
-    open_resource = _open(w)  # the resources counted in supply (a programme filter: those that offer it)
-    query = (Sql(f"SELECT c.slug AS key, c.name_nl, c.name_en, c.position, COUNT(*) AS n, {total(dur)} AS secs, "
-                 "CAST(COALESCE(SUM(CASE WHEN ") + open_resource + f" THEN {dur} ELSE 0 END), 0) AS BIGINT) AS supply_secs "
-             + _joins("b", "booking") + f"WHERE b.status IN ({_in(BOOKED)}) AND " + _visits(w)
-             + " GROUP BY c.slug, c.name_nl, c.name_en, c.position")
+    supply = Sql("LEFT JOIN (SELECT r.id " + SUPPLY_FROM + "WHERE ") + _open(w) + ") sup ON sup.id = b.resource "
+    query = (Sql(f"SELECT b.status, c.slug AS category, c.name_nl, c.name_en, c.position, f.region_code AS region, "
+                 f"{BOUNDARY} AS boundary, COUNT(*) AS n, {total(dur)} AS secs, "
+                 f"{total(f'CASE WHEN sup.id IS NOT NULL THEN {dur} ELSE 0 END')} AS supply_secs, {total(PUPILS)} AS pupils "
+                 + _joins("b", "booking")) + supply + "WHERE " + _visits(w) + " GROUP BY 1, 2, 3, 4, 5, 6, 7")
     return await _rows(query)
 
 
@@ -310,13 +308,6 @@ async def schools(w: Where, networks: frozenset[str] | None, limit: int = 100) -
                        + _visits(w) + only + f" GROUP BY s.id, s.name, s.network ORDER BY COUNT(*) DESC, s.name LIMIT {int(limit)}")
 
 
-async def boundaries(w: Where) -> list[dict]:
-    dur = duration_seconds(w.engine, 'b."start"', 'b."end"')
-    return await _rows(Sql(f"SELECT {BOUNDARY} AS key, COUNT(*) AS n, {total(PUPILS)} AS pupils, {total(dur)} AS secs "
-                           + _joins("b", "booking") + f"WHERE b.status IN ({_in(AGREED)}) AND ") + _visits(w)
-                       + f" GROUP BY {BOUNDARY}")
-
-
 async def pairs(w: Where, limit: int = 25) -> tuple[list[dict], int]:
     dur = duration_seconds(w.engine, 'b."start"', 'b."end"')
     where = Sql(f"WHERE b.status IN ({_in(AGREED)}) AND ") + _visits(w)
@@ -327,12 +318,6 @@ async def pairs(w: Where, limit: int = 25) -> tuple[list[dict], int]:
                        + f" ORDER BY COUNT(*) DESC, {total(dur)} DESC, s.name, o.name LIMIT {int(limit)}")
     count = await _rows(Sql("SELECT COUNT(*) AS n FROM (SELECT s.id " + _joins("b", "booking")) + where + group + ") x")
     return rows, int(count[0]["n"]) if count else 0
-
-
-async def unmet_bookings(w: Where) -> list[dict]:
-    return await _rows(Sql("SELECT c.slug AS category, c.name_nl, c.name_en, f.region_code AS region, b.status, COUNT(*) AS n "
-                           + _joins("b", "booking") + f"WHERE b.status IN ({_in(UNMET)}) AND ") + _visits(w)
-                       + " GROUP BY c.slug, c.name_nl, c.name_en, f.region_code, b.status")
 
 
 async def unmet_waitlist(w: Where) -> list[dict]:

@@ -190,12 +190,13 @@ async def regional_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         category=request.category, programme=request.programme,
         owner_ids=scope.owner_ids if scope.kind == "owner" else None)
     supply = await _supply(where, request)
-    use = await _use(where, supply)
+    facts = await queries.booking_facts(where)
+    use = await _use(facts, supply)
     programmes = await queries.money_by_programme(where)
     reach = await _reach(where, scope, programmes)
     money = await _money(where, request, programmes)
-    collaboration = await _collaboration(where, scope)
-    unmet = await _unmet(where)
+    collaboration = await _collaboration(where, scope, facts)
+    unmet = await _unmet(where, facts)
     quarters = await _quarters(where, request)
     return Report(first=request.first, last=request.last, regions=infos, filters=filters, scope=scope.kind,
                   scope_label=scope_label(scope), supply=supply, use=use, reach=reach, collaboration=collaboration,
@@ -231,26 +232,36 @@ async def _supply(where: queries.Where, request: ReportRequest) -> Supply:
     return supply
 
 
-async def _use(where: queries.Where, supply: Supply) -> Use:
+def _sum(facts: list[dict], statuses: tuple[str, ...], key: str) -> dict[str, dict]:
+    """The booking facts of some statuses summed per `key` (status, category or boundary)."""
+    found: dict[str, dict] = {}
+    for row in facts:
+        if row["status"] in statuses:
+            into = found.setdefault(row[key], {"n": 0, "secs": 0, "supply_secs": 0, "pupils": 0, "row": row})
+            for name in ("n", "secs", "supply_secs", "pupils"):
+                into[name] += int(row[name] or 0)
+    return found
+
+
+async def _use(facts: list[dict], supply: Supply) -> Use:
     use = Use(open_minutes=supply.open_minutes)
-    rows = {row["status"]: row for row in await queries.by_status(where)}
+    rows = _sum(facts, tuple(s.value for s in Booking.Status), "status")
     for status in Booking.Status:
         row = rows.get(status.value)
         if row is None:
             continue
-        item = StatusRow(key=status.value, label=status_label(status.value), bookings=int(row["n"]),
-                         minutes=_minutes(row["secs"]))
+        item = StatusRow(key=status.value, label=status_label(status.value), bookings=row["n"], minutes=_minutes(row["secs"]))
         use.by_status.append(item)
         if status.value in queries.BOOKED:
             use.bookings += item.bookings
             use.minutes += item.minutes
     open_by_category = {row.key: row.open_minutes for row in supply.by_category}
-    rows = {row["key"]: row for row in await queries.use_by_category(where)}
+    rows = _sum(facts, queries.BOOKED, "category")
     positions = {row["slug"]: row["position"] for row in await Category.select(Category.slug, Category.position)}
     for key in sorted(set(rows) | set(open_by_category), key=lambda k: (positions.get(k, 0), k)):  # open, not booked: 0 %
         row = rows.get(key)
-        item = UseRow(key=key, label=_category(row) if row else next(r.label for r in supply.by_category if r.key == key),
-                      bookings=int(row["n"]) if row else 0, minutes=_minutes(row["secs"]) if row else 0,
+        item = UseRow(key=key, label=_category(row["row"]) if row else next(r.label for r in supply.by_category if r.key == key),
+                      bookings=row["n"] if row else 0, minutes=_minutes(row["secs"]) if row else 0,
                       supply_minutes=_minutes(row["supply_secs"]) if row else 0, open_minutes=open_by_category.get(key, 0))
         item.utilisation = share(item.supply_minutes, item.open_minutes)
         use.by_category.append(item)
@@ -311,15 +322,15 @@ def _boundary_crossing(key: str) -> bool:
     return key not in queries.NOT_CROSSING
 
 
-async def _collaboration(where: queries.Where, scope: Scope) -> Collaboration:
+async def _collaboration(where: queries.Where, scope: Scope, facts: list[dict]) -> Collaboration:
     result = Collaboration()
-    rows = {row["key"]: row for row in await queries.boundaries(where)}
+    rows = _sum(facts, queries.AGREED, "boundary")
     for key in BOUNDARY_ORDER:
         row = rows.get(key)
         if row is None:
             continue
-        item = BoundaryRow(key=key, label=boundary_label(key), crossing=_boundary_crossing(key), bookings=int(row["n"]),
-                           pupils=int(row["pupils"]), minutes=_minutes(row["secs"]))
+        item = BoundaryRow(key=key, label=boundary_label(key), crossing=_boundary_crossing(key), bookings=row["n"],
+                           pupils=row["pupils"], minutes=_minutes(row["secs"]))
         result.by_boundary.append(item)
         result.bookings += item.bookings
         if item.crossing:
@@ -338,7 +349,7 @@ async def _collaboration(where: queries.Where, scope: Scope) -> Collaboration:
     return result
 
 
-async def _unmet(where: queries.Where) -> Unmet:
+async def _unmet(where: queries.Where, facts: list[dict]) -> Unmet:
     unmet = Unmet(searches_counted=where.searches_apply)
     cells: dict[tuple[str, str], UnmetRow] = {}
 
@@ -349,7 +360,9 @@ async def _unmet(where: queries.Where) -> Unmet:
                                   region_label=region_name(key[1]) or _("Unknown region"))
         return cells[key]
 
-    for row in await queries.unmet_bookings(where):
+    for row in facts:
+        if row["status"] not in queries.UNMET:
+            continue
         item = cell(row)
         if row["status"] == "declined":
             item.declined += int(row["n"])
