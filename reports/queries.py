@@ -231,13 +231,14 @@ async def booking_facts(w: Where) -> list[dict]:
     """One grouped pass over the period's bookings for use, collaboration and declined or expired
     requests: per status, category, region of the infrastructure and boundary (whose
     infrastructure), the count, booked seconds (of which on the resources counted in supply) and
-    pupils. The supply resources are a derived table joined once, not a subquery per booking."""
+    pupils. The supply resources are an uncorrelated IN (computed once), not a subquery per
+    booking (a joined derived table made SQLite five times slower)."""
     dur = duration_seconds(w.engine, 'b."start"', 'b."end"')
-    supply = Sql("LEFT JOIN (SELECT r.id " + SUPPLY_FROM + "WHERE ") + _open(w) + ") sup ON sup.id = b.resource "
+    supply = Sql("b.resource IN (SELECT r.id " + SUPPLY_FROM + "WHERE ") + _open(w) + ")"
     query = (Sql(f"SELECT b.status, c.slug AS category, c.name_nl, c.name_en, c.position, f.region_code AS region, "
-                 f"{BOUNDARY} AS boundary, COUNT(*) AS n, {total(dur)} AS secs, "
-                 f"{total(f'CASE WHEN sup.id IS NOT NULL THEN {dur} ELSE 0 END')} AS supply_secs, {total(PUPILS)} AS pupils "
-                 + _joins("b", "booking")) + supply + "WHERE " + _visits(w) + " GROUP BY 1, 2, 3, 4, 5, 6, 7")
+                 f"{BOUNDARY} AS boundary, COUNT(*) AS n, {total(dur)} AS secs, CAST(COALESCE(SUM(CASE WHEN ")
+             + supply + f" THEN {dur} ELSE 0 END), 0) AS BIGINT) AS supply_secs, {total(PUPILS)} AS pupils "
+             + _joins("b", "booking") + "WHERE " + _visits(w) + " GROUP BY 1, 2, 3, 4, 5, 6, 7")
     return await _rows(query)
 
 
@@ -314,10 +315,10 @@ async def pairs(w: Where, limit: int = 25) -> tuple[list[dict], int]:
     group = " GROUP BY s.id, s.name, s.network, o.id, o.name, o.kind, o.network"
     rows = await _rows(Sql("SELECT s.name AS school, s.network AS school_network, o.name AS owner, o.kind AS owner_kind, "
                            f"o.network AS owner_network, CASE WHEN o.id = s.id THEN 1 ELSE 0 END AS own, COUNT(*) AS n, "
-                           f"{total(PUPILS)} AS pupils, {total(dur)} AS secs " + _joins("b", "booking")) + where + group
+                           f"{total(PUPILS)} AS pupils, {total(dur)} AS secs, COUNT(*) OVER () AS pair_count "
+                           + _joins("b", "booking")) + where + group
                        + f" ORDER BY COUNT(*) DESC, {total(dur)} DESC, s.name, o.name LIMIT {int(limit)}")
-    count = await _rows(Sql("SELECT COUNT(*) AS n FROM (SELECT s.id " + _joins("b", "booking")) + where + group + ") x")
-    return rows, int(count[0]["n"]) if count else 0
+    return rows, int(rows[0]["pair_count"]) if rows else 0  # every pair counted before the LIMIT
 
 
 async def unmet_waitlist(w: Where) -> list[dict]:
