@@ -1,6 +1,8 @@
 """The demo data set: the five Flemish regions with their RTC, the education providers, about
-30 schools with fictional names in real municipalities, a few infrastructure owners and one
-demo user per role. `scale` multiplies the schools (for benchmarks)."""
+30 schools with fictional names in real municipalities (two of them open a workshop of their own
+to other schools), a few infrastructure owners, the schools' bills, bookings, waitlist entries
+and unmet searches, and one demo user per role. `scale` multiplies the schools and the
+infrastructure (for benchmarks)."""
 
 from __future__ import annotations
 
@@ -181,7 +183,7 @@ async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
                 first_name=login.first_name, last_name=login.last_name,
             )
         await inventory_demo.load(uow, scale)
+        await _regions_and_bills(uow)  # before the bookings: they mostly name a programme the school has a bill for
         await booking_demo.load(uow, DEMO_PASSWORD)
         await payments_demo.load(uow)
-        await _regions_and_bills(uow)
     return LOGINS

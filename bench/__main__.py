@@ -13,8 +13,15 @@ set WERKBANK_DATABASE_URL to run them on PostgreSQL.
 - calendars (`python -m bench calendars`, see bench/calendars.py): a resource's feed with 2,000
   bookings against bare icalendar, and its 304 path against a bare Litestar endpoint.
 
-`python -m bench` runs all of them, `python -m bench demo` the first two, `python -m bench booking`
-and `python -m bench calendars` one each."""
+- reports (`python -m bench reports`, see bench/reports.py): the regional report over a year of
+  bookings (about 100,000 at scale 10), for all regions and for one province, against one
+  hand-written GROUP BY of its main figures.
+
+- allocation (`python -m bench allocation`, see bench/allocation.py): a fair allocation round of
+  300 schools and 60 resources over a term, against first-come-first-served of the same round.
+
+`python -m bench` runs all of them, `python -m bench demo` the first two, `python -m bench booking`,
+`python -m bench calendars`, `python -m bench reports` and `python -m bench allocation` one each."""
 
 from __future__ import annotations
 
@@ -130,9 +137,9 @@ async def bench_search(wb, engine, rounds: int, scale: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking", "calendars"])
-    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (demo: 300, booking: 200)")
-    parser.add_argument("--scale", type=int, default=10, help="demo data scale")
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking", "calendars", "reports", "allocation"])
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (demo: 300, booking: 200, reports: 20)")
+    parser.add_argument("--scale", type=int, default=10, help="demo data scale (reports: 10,000 bookings a year each)")
     parser.add_argument("--count", type=int, default=20, help="booking: bookings whose statements are counted")
     parser.add_argument("--engines", default="sqlite,postgresql", help="booking: sqlite, postgresql or both")
     parser.add_argument("--verbose", action="store_true", help="booking: print the statements of one booking")
@@ -164,6 +171,14 @@ def main() -> None:
         from bench import calendars
 
         calendars.main(rounds=args.rounds or 200)
+    if args.which in ("all", "reports"):
+        from bench import reports
+
+        reports.main(rounds=args.rounds or 20, scale=args.scale)
+    if args.which in ("all", "allocation"):
+        from bench import allocation
+
+        allocation.main(rounds=args.rounds or 20)
     if failed:
         raise SystemExit(1)
 

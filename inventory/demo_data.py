@@ -1,10 +1,15 @@
 """The inventory of the demo: about 10 facilities with about 60 resources over the five
-provinces, with plausible prices and alternative costs (fictional owners and sites)."""
+provinces, with plausible prices and alternative costs (fictional owners and sites); two schools
+that open a workshop of their own to other schools (so that the regional report shows sharing
+between schools, of the same network and of another); and a few dozen searches for free time that
+found nothing over the past months (the report's unmet demand)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-from datetime import datetime, time, timedelta
+import random
+from datetime import date, datetime, time, timedelta
 
 from PIL import Image, ImageDraw
 
@@ -21,10 +26,11 @@ from inventory.tables import (
     QualificationGrant,
     Resource,
     ResourceProgramme,
+    SearchRecord,
     StudyProgramme,
 )
 from regions.geocoding import postal_code_point
-from regions.geography import locate
+from regions.geography import REGIONS, locate
 
 WEEKDAYS = "ma-vr 08:00-16:30"
 
@@ -163,6 +169,20 @@ CATALOGUE = {
     ],
 }
 
+# Schools that open a workshop of their own to other schools (funding "school"): free and without
+# approval, as schools lend each other their workshops (and a school has no owner staff to answer
+# requests). (school slug, code, name, street, postal code, category, resource as in CATALOGUE)
+SCHOOL_FACILITIES = [
+    ("sint-lucas-gent", "SL-GNT", "Praktijkhal Sint-Lucas", "Ottergemsesteenweg 120", "9000", "cnc",
+     ("CNC-atelier met 6 draaibanken", "workshop", 12, "free", 0, 6500,
+      ["mechanische-vormgeving", "mechanische-vormgevingstechnieken", "productie-industrie"],
+      "Het CNC-atelier van de school, van maandag tot donderdag open voor klassen van andere scholen.")),
+    ("go-ta-vilvoorde", "GO-VIL", "Elektrohal GO! Vilvoorde", "Mechelsesteenweg 90", "1800", "electrical-installations",
+     ("Elektrolokaal met 12 bordopstellingen", "workshop", 12, "free", 0, 3500,
+      ["elektrische-installaties", "elektrotechnieken", "elektromechanische-technieken"],
+      "Twaalf bordopstellingen voor huisinstallaties en sturingen; de school deelt ze met scholen uit de buurt.")),
+]
+
 SOURCES = "Gemiddelde van drie offertes van privé-opleidingscentra (2025), per uur voor een klasgroep."
 COLOURS = ["#1f5f8b", "#2e7d32", "#8e24aa", "#c62828", "#ef6c00", "#00838f", "#5d4037"]
 
@@ -179,9 +199,31 @@ def _photo_bytes(title: str, colour: str) -> bytes:
     return out.getvalue()
 
 
+def _sites(copy: int) -> list[tuple[str, str, str, str, str, list[tuple[str, tuple]]]]:
+    """The facilities of one copy of the demo: (owner slug, code, name, street, postal code, and
+    the resources as (category, catalogue item)); the schools' own workshops last."""
+    sites = [(owner, code, name, street, pc, [(c, item) for c in cats for item in CATALOGUE[c]])
+             for owner, code, name, street, pc, cats in FACILITIES]
+    suffix = "" if copy == 0 else f"-{copy + 1}"  # the school's copy, as demo.organisations names it
+    sites += [(school + suffix, code, name, street, pc, [(category, item)])
+              for school, code, name, street, pc, category, item in SCHOOL_FACILITIES]
+    return sites
+
+
+def _funding(owner_slug: str, owner_kind: str) -> str:
+    """Who paid for the infrastructure: the report's boundaries tell sector, government, company
+    and school infrastructure apart."""
+    if owner_kind == "school":
+        return "school"
+    return "government" if owner_slug == "technologiecampus-genk" else (
+        "company" if owner_slug == "proceslab-antwerpen" else "sector")
+
+
 async def load(uow, scale: int = 1) -> None:
-    owners = {o.slug: o.id for o in await Organisation.objects().where(
-        Organisation.kind.is_in(["sector_fund", "training_centre", "company", "government"]))}
+    orgs = await Organisation.objects().where(
+        Organisation.kind.is_in(["sector_fund", "training_centre", "company", "government", "school"]))
+    owners = {o.slug: o.id for o in orgs}
+    kinds = {o.slug: o.kind for o in orgs}
     categories = {c.slug: c.id for c in await Category.objects()}
     programmes = {p.slug: p.id for p in await StudyProgramme.objects()}
     welding = Qualification(owner=owners["metaalcampus-gent"], name="Veiligheidsinstructie lassen",
@@ -198,7 +240,7 @@ async def load(uow, scale: int = 1) -> None:
     today = uow.now().astimezone(BRUSSELS).date()
     counter = 0
     for copy in range(scale):
-        for owner_slug, code, name, street, postal_code, cats in FACILITIES:
+        for owner_slug, code, name, street, postal_code, items in _sites(copy):
             area = locate(postal_code)
             point = postal_code_point(postal_code)
             suffix = "" if copy == 0 else f"-{copy + 1}"
@@ -211,24 +253,22 @@ async def load(uow, scale: int = 1) -> None:
             )
             await facility.save()
             resources, links, hours = [], [], []
-            for category in cats:
-                for item in CATALOGUE[category]:
-                    title, kind, capacity, model, price, alternative, progs, description = item
-                    counter += 1
-                    resources.append((Resource(
-                        facility=facility.id, external_id=f"{code}{suffix}-{counter}", name=title, kind=kind,
-                        category=categories[category], description=description, capacity=capacity,
-                        needs_approval=model != "free", min_notice_hours=48 if model != "free" else 24,
-                        max_advance_days=240, min_duration_minutes=60, max_duration_minutes=480 if kind != "workshop" else 2400,
-                        default_duration_minutes=240 if kind == "workshop" else 120,
-                        buffer_minutes=30 if kind == "machine" else 0, price_model=model, price_cents=price,
-                        funding="government" if owner_slug == "technologiecampus-genk" else (
-                            "company" if owner_slug == "proceslab-antwerpen" else "sector"),
-                        alternative_cost_cents=alternative, alternative_cost_unit="per_hour",
-                        alternative_cost_source=SOURCES,
-                        required_qualification=welding.id if category == "welding" and kind == "workshop" else (
-                            process.id if category == "process-technology" else None),
-                    ), progs))
+            for category, item in items:
+                title, kind, capacity, model, price, alternative, progs, description = item
+                counter += 1
+                resources.append((Resource(
+                    facility=facility.id, external_id=f"{code}{suffix}-{counter}", name=title, kind=kind,
+                    category=categories[category], description=description, capacity=capacity,
+                    needs_approval=model != "free", min_notice_hours=48 if model != "free" else 24,
+                    max_advance_days=240, min_duration_minutes=60, max_duration_minutes=480 if kind != "workshop" else 2400,
+                    default_duration_minutes=240 if kind == "workshop" else 120,
+                    buffer_minutes=30 if kind == "machine" else 0, price_model=model, price_cents=price,
+                    funding=_funding(owner_slug, kinds[owner_slug]),
+                    alternative_cost_cents=alternative, alternative_cost_unit="per_hour",
+                    alternative_cost_source=SOURCES,
+                    required_qualification=welding.id if category == "welding" and kind == "workshop" else (
+                        process.id if category == "process-technology" else None),
+                ), progs))
             await Resource.insert(*[r for r, _p in resources])
             for index, (resource, progs) in enumerate(resources):
                 links += [ResourceProgramme(resource=resource.id, programme=programmes[p]) for p in progs]
@@ -249,3 +289,54 @@ async def load(uow, scale: int = 1) -> None:
                                      tzinfo=BRUSSELS)
                 await Closure.insert(*[Closure(resource=r.id, starts_at=christmas, ends_at=christmas + timedelta(days=12),
                                                reason="Kerstvakantie") for r, _p in resources])
+    await _search_records(uow, scale)
+
+
+# Where the demo's searches start from: postal codes typed (a school's, mostly), with a radius.
+SEARCH_POSTAL_CODES = ["9000", "9300", "9100", "2000", "2300", "2800", "2440", "3000", "1800", "3500", "3600",
+                       "8000", "8500", "8800"]
+SEARCHED_CATEGORIES = ["welding", "cnc", "cobots-robotics", "automotive", "bakery-food", "forklifts-logistics",
+                       "process-technology", "electrical-installations", "plc-automation", ""]  # "": any category
+SEARCHES = 36  # per copy of the demo
+
+
+async def _search_records(uow, scale: int) -> None:
+    """Searches for free time that found nothing (SEARCHES per copy), over the school year so far
+    (at least the past two months): a category (or any), sometimes a study programme it serves,
+    a region, and for about a third a typed postal code with a radius; the wanted time a few days
+    to five weeks after the search. As inventory.search keeps them: the hour searched, no person,
+    `found` 0, `matched` the resources that fitted but were taken; each fingerprint unique."""
+    dice = random.Random(20261130)  # the same searches every time
+    moment = uow.now()
+    today = moment.astimezone(BRUSSELS).date()
+    days = max(60, (today - date(today.year if today.month >= 9 else today.year - 1, 9, 1)).days)
+    rows = []
+    for index in range(SEARCHES * scale):
+        category = dice.choice(SEARCHED_CATEGORIES)
+        served = sorted({p for item in CATALOGUE.get(category, []) for p in item[6]})
+        programme = dice.choice(served) if served and dice.random() < 0.35 else ""
+        roll = dice.random()
+        postal_code, radius = "", None
+        if roll < 0.35:
+            postal_code, radius = dice.choice(SEARCH_POSTAL_CODES), dice.choice([15, 25, 40])
+            region = locate(postal_code).region.code
+        else:
+            region = dice.choice(sorted(REGIONS)) if roll < 0.92 else ""  # a few searched without a place
+        day = today - timedelta(days=dice.randrange(1, days))
+        searched = datetime.combine(day, time(dice.randrange(8, 21)), BRUSSELS)
+        wanted = _weekday(day + timedelta(days=dice.randrange(3, 36)))
+        free_from = datetime.combine(wanted, dice.choice([time(8, 30), time(13, 0)]), BRUSSELS)
+        free_to = free_from + (timedelta(hours=dice.choice([2, 3])) if dice.random() < 0.7 else timedelta(days=2, hours=3))
+        filters = ["demo", str(index), category, programme, region, postal_code, str(radius or 0), searched.isoformat()]
+        rows.append(SearchRecord(
+            fingerprint=hashlib.sha256("\x1f".join(filters).encode()).hexdigest(), searched_at=searched,
+            category=category, study_programme=programme, region_code=region, postal_code=postal_code,
+            radius_km=radius, free_from=free_from, free_to=free_to,
+            matched=dice.randint(1, 4) if category else dice.randint(3, 12), found=0))
+    for start in range(0, len(rows), 500):
+        await SearchRecord.insert(*rows[start:start + 500])
+
+
+def _weekday(day: date) -> date:
+    """The day itself, or the Monday after when it falls in a weekend."""
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
