@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
 from core.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
@@ -42,5 +45,24 @@ def audit_label(action: str, data: dict | None = None) -> str:
     return str(AUDIT_LABELS.get(action, action))
 
 
+@dataclass(frozen=True)
+class Savings:
+    cents: int
+    per_pupil_cents: int | None
+
+
+def savings(booking) -> Savings | None:
+    """What a completed booking saved its school: the alternative cost kept on it minus what the
+    school pays (nothing when free), and per pupil (as attended when recorded, else the group);
+    None before it is done or without a known alternative cost. The regional report sums the
+    same in SQL (reports/queries.py: SAVINGS, KNOWN, PUPILS)."""
+    if booking.status != "completed" or not booking.alternative_cost_cents:
+        return None
+    cents = booking.alternative_cost_cents - (0 if booking.payment_method == "free" else booking.price_cents)
+    pupils = booking.group_size if booking.pupils_attended is None else booking.pupils_attended
+    per_pupil = int((Decimal(cents) / pupils).quantize(Decimal("1"), rounding=ROUND_HALF_UP)) if pupils else None
+    return Savings(cents, per_pupil)
+
+
 def register(env) -> None:
-    env.globals.update(status_label=status_label, audit_label=audit_label)
+    env.globals.update(status_label=status_label, audit_label=audit_label, savings=savings)

@@ -300,3 +300,34 @@ async def test_an_owner_without_a_reason_sees_the_error_next_to_the_reason_field
     assert cancelled.status_code == 422 and "Reservatie annuleren?" in cancelled.text
     assert '<small class="field-error" id="err-reason" role="alert">' in cancelled.text
     assert (await Booking.objects().where(Booking.id == booking.id).first()).status == "requested"
+
+
+async def test_a_completed_booking_shows_what_it_saved_the_school(client, world):
+    """The alternative cost kept on the booking minus what the school paid, and per pupil (as
+    attended); nothing before it is done, nor without a known alternative cost."""
+    from datetime import datetime, timezone
+
+    from accounts.tables import User
+
+    sofie = await User.objects().where(User.email == "sofie@vti.be").first()
+    begin = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=14)
+
+    async def row(status: str, alternative: int, price: int, method: str, attended=None, shift: int = 0) -> int:
+        b = Booking(resource=world["resource"].id, school=world["school"].id, teacher=sofie.id,
+                    start=begin + timedelta(hours=3 * shift), end=begin + timedelta(hours=3 * shift + 2),
+                    hold_end=begin + timedelta(hours=3 * shift + 2), status=status, group_size=10,
+                    price_cents=price, alternative_cost_cents=alternative, payment_method=method, pupils_attended=attended)
+        await b.save()
+        return b.id
+
+    paid = await row("completed", 20000, 7000, "invoice", attended=8)
+    free = await row("completed", 20000, 7000, "free", shift=1)
+    unknown = await row("completed", 0, 7000, "invoice", shift=2)
+    coming = await row("confirmed", 20000, 7000, "invoice", shift=3)
+    await login(client, "sofie@vti.be")
+    page = (await client.get(f"/bookings/{paid}")).text
+    assert re.search(r'data-figure="savings">€\xa0130,00 <small>\(€\xa016,25 per leerling\)', page)  # 13000 / 8 came
+    page = (await client.get(f"/bookings/{free}")).text
+    assert re.search(r'data-figure="savings">€\xa0200,00 <small>\(€\xa020,00 per leerling\)', page)
+    for booking_id in (unknown, coming):
+        assert 'data-figure="savings"' not in (await client.get(f"/bookings/{booking_id}")).text
