@@ -22,7 +22,6 @@ Timings are printed, never asserted. Everything is in memory; the round is the s
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import statistics
 import time
@@ -34,6 +33,7 @@ from datetime import time as dtime
 
 from allocation.allocate import Allocation, Caps, Request, Supply, allocate
 from allocation.supply import BRUSSELS, free_days, school_days
+from bench.__main__ import _percentiles, report
 
 TERM = (date(2025, 9, 1), date(2025, 12, 19))
 HOLIDAYS = [date(2025, 10, 27) + timedelta(days=i) for i in range(5)] + [date(2025, 11, 11)]
@@ -155,11 +155,6 @@ def first_come_first_served(r: Round) -> list[tuple[int, int, date]]:
 
 # --- measuring -------------------------------------------------------------------------------
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]
-
-
 def timed(func: Callable[[], object], rounds: int) -> list[float]:
     samples = []
     for _ in range(rounds):
@@ -167,14 +162,6 @@ def timed(func: Callable[[], object], rounds: int) -> list[float]:
         func()
         samples.append((time.perf_counter() - start) * 1000)
     return samples
-
-
-def line(name: str, measured: list[float], baseline: list[float]) -> str:
-    """The format of bench/__main__.py's report()."""
-    p50, p95 = percentiles(measured)
-    b50, b95 = percentiles(baseline)
-    return (f"{name:<34} p50 {p50:7.3f} ms  p95 {p95:7.3f} ms | baseline p50 {b50:7.3f} ms  p95 {b95:7.3f} ms"
-            f" | ratio p50 {p50 / b50:5.2f}  p95 {p95 / b95:5.2f}")
 
 
 def outcome(r: Round, grants: list[tuple[int, int]]) -> str:
@@ -218,8 +205,8 @@ def main(rounds: int = 20) -> None:
     for _ in range(rounds):  # alternate, so drift hits both alike
         measured += timed(fair, 1)
         baseline += timed(naive, 1)
-    print(line("allocate vs first-come-first-served", measured, baseline))
-    d50, d95 = percentiles(timed(derive, rounds))
+    report("allocate vs first-come-first-served", measured, baseline)
+    d50, d95 = _percentiles(timed(derive, rounds))
     print(f"{'supply of 60 resources (free_days)':<34} p50 {d50:7.3f} ms  p95 {d95:7.3f} ms | no baseline: it is a"
           " fraction of the allocation")
 
