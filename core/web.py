@@ -48,9 +48,10 @@ def full_path(scope: Scope) -> str:
 
 
 def is_htmx(request: Request) -> bool:
-    """An htmx request that wants a fragment (a boosted one wants the whole page)."""
+    """An htmx request that wants a fragment (a boosted one, or htmx restoring a page it has no
+    snapshot of after Back, wants the whole page)."""
     details = getattr(request, "htmx", None)  # HTMXPlugin makes every request an HTMXRequest
-    return bool(details) and not details.boosted
+    return bool(details) and not details.boosted and not details.history_restore_request
 
 
 def is_api(path: str) -> bool:

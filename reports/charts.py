@@ -32,8 +32,8 @@ DASHES = ("none", "8 4", "2 3", "10 3 2 3")
 TEXT = "#222222"
 MUTED = "#555555"
 GRID = "#d0d7de"
-CHAR_W = 7.0  # rough average glyph width at font-size 13; only used to reserve room for text
-LABEL_MAX = 28
+CHAR_W = 8.0  # generous average glyph width at font-size 13; only used to reserve room for text
+LABEL_MAX = 26
 X_LABEL_MAX = 16
 
 
@@ -86,8 +86,10 @@ def bar_chart(
     value_label: Callable[[float], str] = str,
     width: int = 640,
     description: str = "",
+    scale_max: float | None = None,
 ) -> Markup:
-    """Horizontal bars from a zero line; the scale spans min(0, values)..max(0, values)."""
+    """Horizontal bars from a zero line; the scale spans min(0, values)..max(0, values), or up to
+    `scale_max` at least (100 for percentages: 3 % is drawn as a short bar, not a full one)."""
     width = max(int(width), 240)
     items = [(str(label), _finite(value), str(value_label(value))) for label, value in bars]
     chart_id = _chart_id("bar", title, description, width, items)
@@ -95,8 +97,8 @@ def bar_chart(
         return _empty(chart_id, "bar", width, title, description)
 
     values = [value for _, value, _ in items]
-    lo, hi = min([0.0, *values]), max([0.0, *values])
-    label_w = min(LABEL_MAX * CHAR_W, width * 0.38)
+    lo, hi = min([0.0, *values]), max([0.0, *values, _finite(scale_max or 0)])
+    label_w = min(LABEL_MAX * CHAR_W, width * 0.4)
     value_w = min(max(len(text) for _, _, text in items) * CHAR_W + 8, width * 0.22)
     left = label_w + 10 + (value_w if lo < 0 else 0)
     right = width - 8 - (value_w if hi > 0 else 0)

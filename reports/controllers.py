@@ -54,7 +54,7 @@ def report_charts(report) -> dict:
                                    value_label=formatting.count),
         "utilisation": charts.bar_chart(_("Utilisation by category"),
                                         [(r.label, r.utilisation or 0) for r in use.by_category if r.open_minutes],
-                                        value_label=formatting.percent),
+                                        value_label=formatting.percent, scale_max=100),
         "networks": charts.bar_chart(_("Pupils reached by network"), [(r.label, r.pupils) for r in reach.by_network],
                                      value_label=formatting.count),
         "boundaries": charts.bar_chart(_("Bookings by whose infrastructure"),
@@ -95,7 +95,8 @@ class ReportPagesController(Controller):
     async def regions(self, request: Request, uow: Uow) -> Response:
         scope = scope_for(uow.actor)
         context = {"choices": await form_choices(scope), "form": request.query_params, "kpi": kpis.definition,
-                   "f": formatting, "scope": scope, "errors": {}, "report": None}
+                   "f": formatting, "scope": scope, "errors": {}, "report": None,
+                   "today": report_request.today_in_brussels(uow.now())}
         try:
             _scope, wanted, report = await self._report(request, uow)
         except ValidationFailed as exc:

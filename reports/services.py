@@ -63,7 +63,7 @@ def boundary_label(key: str) -> str:
 
 def scope_label(scope: Scope) -> str:
     if scope.kind == "provider":
-        return _("All regions; schools of your network by name, others counted.")
+        return _("Schools of your network by name, those of other networks counted.")
     if scope.kind == "rtc":
         return _("Your region: %(regions)s.", regions=", ".join(region_name(code) for code in sorted(scope.regions)))
     if scope.kind == "owner":

@@ -115,7 +115,7 @@ def provider_view(expected: dict) -> dict:
     """The platform's figures as GO! provider staff see them: the same numbers, other networks'
     schools counted but not named."""
     seen = copy.deepcopy(expected)
-    seen["scope"], seen["scope_label"] = "provider", nl("All regions; schools of your network by name, others counted.")
+    seen["scope"], seen["scope_label"] = "provider", nl("Schools of your network by name, those of other networks counted.")
     named = [row for row in seen["reach"]["schools_named"] if row["network"] == "go"]
     seen["reach"]["schools_not_named"] = sum(row["schools"] for row in seen["reach"]["by_network"] if row["key"] != "go")
     seen["reach"]["schools_named"] = named

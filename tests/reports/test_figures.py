@@ -51,7 +51,7 @@ BOUNDARY = {"sector": "Sector infrastructure", "government": "Government-funded 
 NO_PROGRAMME = "No study programme given"
 ANY_CATEGORY = "Any category"
 SCOPE = {"platform": "Everything (platform admin).",
-         "provider": "All regions; schools of your network by name, others counted."}
+         "provider": "Schools of your network by name, those of other networks counted."}
 
 
 # --- row builders --------------------------------------------------------------------------------
