@@ -101,7 +101,8 @@ async def _regions(scope: Scope, request: ReportRequest) -> tuple[list[RegionInf
             message = _("Unknown region: %(code)s.", code=code)
             raise ValidationFailed(message, {"region": message})
         if scope.kind == "rtc" and code in REGIONS and code not in scope.regions:
-            raise NotAllowed(_("You see the figures of your own region."))
+            raise NotAllowed(_("You see the figures of your own region: %(regions)s.",
+                               regions=", ".join(region_name(r) for r in sorted(scope.regions))))
         try:
             codes = await custom.postal_codes(code)
         except NotFound as exc:  # removed meanwhile

@@ -36,7 +36,7 @@ from tests.reports.test_figures import FUNDING as FUNDINGS
 API = "/api/v1/reports/regions"
 PAGE = "/reports/regions"
 NOT_FOR_YOU = "Regional reports are for education providers, RTCs and infrastructure owners."
-OWN_REGION = "You see the figures of your own region."
+OWN_REGION = "You see the figures of your own region: %(regions)s."
 OTHER_SCHOOLS = ("Sint-Jozef Gent", "Sint-Victor Mechelen", "Stedelijk Lyceum Aalst")  # not of the GO! network
 
 
@@ -200,7 +200,7 @@ async def test_rtc_staff_see_their_own_province_by_default(people, client):
 
 
 async def test_rtc_staff_may_not_see_another_province(people, client):
-    message = translated(OWN_REGION)
+    message = translated(OWN_REGION, regions="Oost-Vlaanderen")
     for regions in ("VAN", ["VOV", "VAN"], "VAN,VOV"):
         api = await client.get(f"{API}?{query(region=regions)}", headers=people["rtc"]["api"])
         assert api.status_code == 403, regions
