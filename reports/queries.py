@@ -8,7 +8,13 @@ Which bookings count where:
   infrastructure lies there; the filters are the school's network, the owner organisation, the
   resource's funding and category, and the booking's study programme;
 - supply (and the open time utilisation is measured against) is the infrastructure in the region
-  that schools can book now: active resource, facility and owner, with opening hours."""
+  that schools can book now: active resource, facility and owner, with opening hours.
+
+Cost: about eight grouped passes over the period's bookings (each joined to resource, facility,
+owner, school, category and programme). At ten times Flanders' size (~100,000 bookings a year,
+`python -m bench reports`) a year for all regions takes ~3 s on PostgreSQL and ~7 s on SQLite on
+a 2-core machine, a province about half. The next step, when that matters: a table of daily
+aggregates per resource, school and programme kept by a job, so a year reads thousands of rows."""
 
 from __future__ import annotations
 
