@@ -32,7 +32,8 @@ async def test_the_owner_approves_and_the_teacher_gets_a_mail(world, tuesday):
     assert "Je reservatie is bevestigd" in await _subjects("sofie@vti.be")
     with pytest.raises(Conflict, match="kan niet meer veranderen"):
         await services.approve(world["staff"], booking.id)
-    actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(AuditEntry.object_type == "booking")]
+    actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).where(
+        AuditEntry.object_type == "booking").order_by(AuditEntry.id)]  # without ORDER BY, PostgreSQL may answer in any order
     assert actions == ["booking.requested", "booking.approved", "booking.invoiced"]  # a price, paid on invoice
 
 
