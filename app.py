@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent
 def domain_plugins(app: Werkbank) -> list:
     """The domains, lowest first: each adds its routes, tables, templates, jobs and subscribers."""
     from accounts.plugin import AccountsPlugin, AdminPlugin
+    from allocation.plugin import AllocationPlugin
     from booking.plugin import BookingPlugin
     from calendars.plugin import CalendarsPlugin
     from core.plugin import CorePlugin
@@ -37,7 +38,7 @@ def domain_plugins(app: Werkbank) -> list:
     from reports.plugin import ReportsPlugin
 
     return [CorePlugin(app), RegionsPlugin(app), AccountsPlugin(app), InventoryPlugin(app), BookingPlugin(app),
-            CalendarsPlugin(app), PaymentsPlugin(app), ReportsPlugin(app),
+            CalendarsPlugin(app), PaymentsPlugin(app), AllocationPlugin(app), ReportsPlugin(app),
             AdminPlugin(app)]
 
 

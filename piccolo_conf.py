@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "booking.piccolo_app",
         "calendars.piccolo_app",
         "payments.piccolo_app",
+        "allocation.piccolo_app",
     ]
 )

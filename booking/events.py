@@ -26,6 +26,7 @@ class BookingRequested(BookingEvent):
 
     status: str = "requested"
     waitlist_offer: bool = False
+    allocated: bool = False  # made by publishing an allocation round, which sends its own mails
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,8 @@ async def _send(uow: UnitOfWork, event, *, owner: tuple | None = None, teacher: 
 
 
 async def on_requested(uow: UnitOfWork, event: events.BookingRequested) -> None:
-    if event.series_id is not None:
-        return  # the series sends one mail (on_series_requested)
+    if event.series_id is not None or event.allocated:
+        return  # the series sends one mail (on_series_requested); a published round one per school and owner
     confirmed = event.status == Booking.Status.confirmed
     held = event.status != Booking.Status.requested  # confirmed, or approved until paid (payments mails the teacher)
     owner_subject = _l("New booking for %(resource)s") if held else _l("New request for %(resource)s")

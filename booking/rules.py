@@ -138,11 +138,7 @@ async def check_rules(resource: Resource, times: ResourceTimes, start: datetime,
                                     h=resource.min_notice_hours, when=format_datetime(earliest, "short")))
     if start > moment + timedelta(days=resource.max_advance_days):
         raise _violation("start", _("Book at most %(d)s days ahead.", d=resource.max_advance_days))
-    if group_size < 1:
-        raise _violation("group_size", _("The group needs at least one pupil."))
-    if group_size > resource.capacity:
-        raise _violation("group_size", _("At most %(n)s pupils fit; split the group or choose a larger resource.",
-                                         n=resource.capacity))
+    _check_group(resource, group_size)
     if resource.required_qualification:
         check = qualified or (lambda day: inventory.is_qualified(teacher_id, resource.required_qualification, day))
         if not await check(start.astimezone(BRUSSELS).date()):
@@ -152,6 +148,28 @@ async def check_rules(resource: Resource, times: ResourceTimes, start: datetime,
                 Qualification.id == resource.required_qualification).first()
             raise _violation("qualification", _(
                 "You need the qualification '%(name)s' first; ask the owner for a session.", name=q["name"]))
+    _check_times(times, start, end)
+
+
+def check_placement(resource: Resource, times: ResourceTimes, start: datetime, end: datetime, group_size: int) -> None:
+    """The rules a time given by an allocation round must still meet when it is booked: a real
+    span, a group that fits, within opening hours, not closed and not busy (ValidationFailed)."""
+    if end <= start:
+        raise _violation("end", _("The end must come after the start."))
+    _check_group(resource, group_size)
+    _check_times(times, start, end)
+
+
+def _check_group(resource: Resource, group_size: int) -> None:
+    if group_size < 1:
+        raise _violation("group_size", _("The group needs at least one pupil."))
+    if group_size > resource.capacity:
+        raise _violation("group_size", _("At most %(n)s pupils fit; split the group or choose a larger resource.",
+                                         n=resource.capacity))
+
+
+def _check_times(times: ResourceTimes, start: datetime, end: datetime) -> None:
+    """Within opening hours, outside closures and the owner's busy time."""
     opened = availability.opening_spans(times.week, start - timedelta(days=1), end + timedelta(days=1))
     if not availability.fits(opened, start, end):
         raise _violation("start", _opening_message(times.week, start))

@@ -232,10 +232,13 @@ class _Taking:
 
 async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times: rules.ResourceTimes,
                        start: datetime, end: datetime, group_size: int, study_programme: int | None, purpose: str,
-                       school: int, series_id: int | None = None) -> Booking:
+                       school: int, series_id: int | None = None, *, teacher_id: int | None = None,
+                       allocated: bool = False) -> Booking:
     """Inside the caller's transaction, after check_rules: takes [start, end) unless another
-    holding booking (buffers included) has it, and adds the new hold to `times`."""
+    holding booking (buffers included) has it, and adds the new hold to `times`. `allocated`:
+    a day an allocation round gave the school, confirmed at once for `teacher_id`."""
     actor, moment = uow.actor, uow.now()
+    teacher = teacher_id if teacher_id is not None else actor.user.id
     overdue = times.overdue_in(start, end)
     if overdue:  # requests past their answer time give way now, not at the next expiry run
         await expire(uow, overdue)
@@ -243,12 +246,14 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
     if rules.conflicts(times, start, end):
         raise _conflict()
     price_cents, alternative_cents = rules.price(resource, start, end, group_size)
-    if resource.needs_approval:
+    if allocated:  # the round was the decision; its days are not paid online
+        status = Status.confirmed
+    elif resource.needs_approval:
         status = Status.requested
     else:  # no approval: confirmed at once, or held (approved) until paid online
         status = Status.approved if await payment_required(uow, resource, price_cents) else Status.confirmed
     booking = Booking(
-        resource=resource.id, school=school, teacher=actor.user.id, series=series_id, start=start, end=end,
+        resource=resource.id, school=school, teacher=teacher, series=series_id, start=start, end=end,
         hold_end=end + timedelta(minutes=resource.buffer_minutes), status=status, group_size=group_size,
         study_programme=study_programme, purpose=purpose, price_cents=price_cents,
         alternative_cost_cents=alternative_cents,
@@ -264,8 +269,28 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
                        end=end.isoformat(), group_size=group_size, price_cents=price_cents)
     uow.record(events.BookingRequested(
         booking_id=booking.id, resource_id=resource.id, owner_id=owner_id, school_id=school,
-        teacher_id=actor.user.id, series_id=series_id, status=status))
+        teacher_id=teacher, series_id=series_id, status=status, allocated=allocated))
     return booking
+
+
+async def book_allocated(uow: UnitOfWork, resource_id: int, start: datetime, end: datetime, group_size: int,
+                         study_programme: int | None, purpose: str, *, school_id: int, teacher_id: int) -> Booking:
+    """A day an allocation round gave a school, booked for the teacher who registered it:
+    confirmed at once (the round is the decision, so no approval, notice or advance limit), but
+    only when the resource is still active, holds the group, is open for the whole of
+    [start, end), and is not closed, busy or booked then (ValidationFailed, BookingConflict).
+    Runs in its own savepoint of the caller's transaction, so a day that fails leaves nothing.
+    The caller (allocation) checks who may publish."""
+    moment = uow.now()
+    taking = _Taking(start, end, moment)
+    async with taking:
+        async with uow.transaction():
+            resource, owner_id = await bookable(resource_id)
+            taking.resource = resource
+            times = await rules.load_times(resource, start, end, now=moment)
+            rules.check_placement(resource, times, start, end, group_size)
+            return await book_checked(uow, resource, owner_id, times, start, end, group_size, study_programme,
+                                      _purpose(purpose), school_id, teacher_id=teacher_id, allocated=True)
 
 
 # --- transitions -----------------------------------------------------------------------------

@@ -1,0 +1,197 @@
+"""Rounds' rules one at a time through the API and the pages: who may open one and for which
+resources, what a registration must be (every bad field answered with a Dutch message, never a
+500), what changes after the window, and publishing when a day was taken in the meantime."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from allocation.tables import AllocationRound, Registration, RoundAllocation
+from booking.tables import Booking
+from core.i18n import BRUSSELS
+from core.tables import AuditEntry, OutboxMessage
+from tests.allocation.conftest import ROUND_FORM, as_user
+
+ROUND = {k: v for k, v in ROUND_FORM.items() if v}
+
+
+def round_body(*resources, **extra) -> dict:
+    body = {**ROUND, "resource_ids": [r.id for r in resources], "max_days_per_group": 10, **extra}
+    return body
+
+
+async def test_the_rtc_and_the_owner_open_rounds_for_what_is_theirs(client, region, owner_org, create_facility,
+                                                                    create_resource):
+    api = region["tokens"]
+    rtc = await client.post("/api/v1/rounds", headers=api["rtc"], json=round_body(
+        region["forklift"], resource_caps={str(region["forklift"].id): 5}))
+    assert rtc.status_code == 201, rtc.text
+    assert rtc.json()["region"] == "VOV" and rtc.json()["organiser"] == "RTC Oost-Vlaanderen"
+    assert rtc.json()["resources"][0]["cap_per_group"] == 5
+    owner = await client.post("/api/v1/rounds", headers=api["staff"], json=round_body(region["welding"]))
+    assert owner.status_code == 201 and owner.json()["region"] is None
+    # another owner's workshop in Antwerp: neither the RTC of Oost-Vlaanderen nor this owner may share it out
+    other = await owner_org(slug="bouw", name="Bouwcampus")
+    antwerp = await create_resource(await create_facility(other, postal_code="2000", name="Campus Antwerpen"),
+                                    name="Metselatelier", category="welding")
+    for who in ("rtc", "staff"):
+        refused = await client.post("/api/v1/rounds", headers=api[who], json=round_body(antwerp))
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert (await client.post("/api/v1/rounds", headers=api["a"], json=round_body(region["welding"]))).status_code == 403
+    assert await AllocationRound.count() == 2
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"name": ""}, "name"),
+    ({"resource_ids": []}, "resource_ids"),
+    ({"resource_ids": ["x"]}, "resource_ids"),
+    ({"registration_closes": "2027-05-01"}, "registration_closes"),
+    ({"period_start": "2027-06-01"}, "period_start"),
+    ({"period_end": "2027-09-01"}, "period_end"),
+    ({"period_end": "2029-01-01"}, "period_end"),
+    ({"announce_on": "2027-10-01"}, "announce_on"),
+    ({"announce_on": "2027-13-45"}, "announce_on"),
+    ({"excluded_days": ["2027-12-25"]}, "excluded_days"),
+    ({"max_days_per_school": 0}, "max_days_per_school"),
+    ({"max_days_per_group": "veel"}, "max_days_per_group"),
+    ({"max_days_per_group": True}, "max_days_per_group"),
+    ({"eligible_years": [8]}, "eligible_years"),
+    ({"eligible_study_programmes": ["geen-richting"]}, "eligible_study_programmes"),
+    ({"resource_caps": {"999": 3}}, "resource_caps"),
+])
+async def test_a_bad_round_is_refused_field_by_field(client, region, change, field):
+    response = await client.post("/api/v1/rounds", headers=region["tokens"]["rtc"],
+                                 json={**round_body(region["forklift"]), **change})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in response.json()["errors"]
+    assert await AllocationRound.count() == 0
+
+
+async def test_the_new_round_page_shows_what_was_wrong_and_keeps_what_was_typed(client, region):
+    token = await as_user(client, "coordinator@rtc-ovl.be")
+    response = await client.post("/rounds/", data={**ROUND_FORM, "period_end": "2027-09-01", "_csrf_token": token,
+                                                    "resource_ids": [str(region["forklift"].id)]})
+    assert response.status_code == 422
+    assert 'aria-describedby="e-period_end"' in response.text and 'value="10-dagenregeling najaar"' in response.text
+    await as_user(client, "sofie@vti.be")
+    assert (await client.get("/rounds/new")).status_code == 403
+
+
+async def _round(client, region) -> int:
+    response = await client.post("/api/v1/rounds", headers=region["tokens"]["rtc"], json=round_body(
+        region["forklift"], region["welding"], eligible_years=[6, 7]))
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+REGISTRATION = {"resource_id": None, "days": 2, "group_size": 8, "pupil_group": "6 Logistiek", "school_year": 6}
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"days": 0}, "days"),
+    ({"days": 11}, "days"),  # the period has 10 school days
+    ({"days": "twee"}, "days"),
+    ({"group_size": 13}, "group_size"),  # the forklift workshop holds 12
+    ({"group_size": -1}, "group_size"),
+    ({"pupil_group": "x" * 81}, "pupil_group"),
+    ({"weekdays": [5]}, "weekdays"),
+    ({"weekdays": "maandag"}, "weekdays"),
+    ({"weeks": ["2027-W60"]}, "weeks"),
+    ({"weeks": ["2027-W20"]}, "weeks"),  # not in the period
+    ({"school_year": 4}, "school_year"),  # the round is for years 6 and 7
+    ({"resource_id": 999999}, "resource_id"),
+    ({"resource_id": None, "category_id": 999999}, "category_id"),
+    ({"preference": 0}, "preference"),
+    ({"study_programme": "onbestaand"}, "study_programme"),
+    ({"note": "a" * 2001}, "note"),
+])
+async def test_a_bad_registration_is_refused_field_by_field(client, region, change, field):
+    round_id = await _round(client, region)
+    body = {**REGISTRATION, "resource_id": region["forklift"].id, **change}
+    response = await client.post(f"/api/v1/rounds/{round_id}/registrations", headers=region["tokens"]["a"], json=body)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["errors"], response.json()
+    assert await Registration.count() == 0
+
+
+async def test_hostile_bodies_get_a_problem_not_a_crash(client, region):
+    round_id = await _round(client, region)
+    url = f"/api/v1/rounds/{round_id}/registrations"
+    control = await client.post("/api/v1/rounds", headers=region["tokens"]["rtc"],
+                                json={**round_body(region["forklift"]), "name": "Ronde\u0000"})
+    assert control.status_code == 422 and control.headers["content-type"].startswith("application/problem+json")
+    for body in ([1, 2], "text", {"days": {"nested": [1]}}, {"weeks": [[["2027-W37"]]]}, {"days": 10**30}):
+        response = await client.post(url, headers=region["tokens"]["a"], json=body)
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+    bad_seed = await client.post(f"/api/v1/rounds/{round_id}/allocate", headers=region["tokens"]["rtc"],
+                                 json={"seed": -1})
+    assert bad_seed.status_code in (409, 422)
+    assert (await client.get("/api/v1/rounds/99999999", headers=region["tokens"]["a"])).status_code == 404
+    assert await Registration.count() == 0
+
+
+async def test_a_school_changes_only_its_own_registrations_and_only_in_the_window(client, region, clock):
+    round_id = await _round(client, region)
+    url = f"/api/v1/rounds/{round_id}/registrations"
+    api = region["tokens"]
+    mine = (await client.post(url, headers=api["a"], json={**REGISTRATION, "resource_id": region["forklift"].id})).json()
+    # the same group twice for the same workshop is one registration to change, not a second one
+    twice = await client.post(url, headers=api["a"], json={**REGISTRATION, "resource_id": region["forklift"].id,
+                                                            "pupil_group": "6 LOGISTIEK"})
+    assert twice.status_code == 422
+    for verb in ("patch", "delete"):
+        kwargs = {"json": {"days": 1}} if verb == "patch" else {}
+        stranger = await getattr(client, verb)(f"{url}/{mine['id']}", headers=api["b"], **kwargs)
+        assert stranger.status_code == 404
+    by_category = await client.patch(f"{url}/{mine['id']}", headers=api["a"], json={"category_id": region["welding"].category})
+    assert by_category.status_code == 200 and by_category.json()["resource_id"] is None
+    clock.advance(days=30)
+    assert (await client.patch(f"{url}/{mine['id']}", headers=api["a"], json={"days": 1})).status_code == 409
+    assert (await client.delete(f"{url}/{mine['id']}", headers=api["a"])).status_code == 409
+    row = await Registration.objects().where(Registration.id == mine["id"]).first()
+    assert row.status == "active" and row.days == 2
+    actions = [e["action"] for e in await AuditEntry.select(AuditEntry.action).where(
+        AuditEntry.object_type == "round_registration").order_by(AuditEntry.id)]
+    assert actions == ["round.registered", "round.registration_changed"]
+
+
+async def test_publishing_keeps_a_day_taken_since_the_allocation_and_books_the_rest(client, region, clock):
+    round_id = await _round(client, region)
+    api = region["tokens"]
+    url = f"/api/v1/rounds/{round_id}"
+    for school, group in (("a", "6 Logistiek"), ("b", "7 Magazijn")):
+        response = await client.post(f"{url}/registrations", headers=api[school], json={
+            **REGISTRATION, "resource_id": region["welding"].id, "pupil_group": group, "days": 2})
+        assert response.status_code == 201
+    clock.advance(days=30)
+    allocated = (await client.post(f"{url}/allocate", headers=api["rtc"], json={"seed": 7})).json()
+    days = sorted(d["day"] for r in allocated["registrations"] for d in r["allocated"])
+    assert len(days) == 4
+    # the owner books one of those days for something else before the RTC publishes
+    taken_day = datetime.fromisoformat(days[0]).date()
+    other = Booking(resource=region["welding"].id, school=region["schools"]["c"].id, teacher=region["users"]["c"].id,
+                    start=datetime(taken_day.year, taken_day.month, taken_day.day, 13, 0, tzinfo=BRUSSELS),
+                    end=datetime(taken_day.year, taken_day.month, taken_day.day, 15, 0, tzinfo=BRUSSELS),
+                    hold_end=datetime(taken_day.year, taken_day.month, taken_day.day, 15, 0, tzinfo=BRUSSELS),
+                    status="confirmed", group_size=5)
+    await other.save()
+    published = await client.post(f"{url}/publish", headers=api["rtc"])
+    assert published.status_code == 200, published.text
+    assert published.json()["booked"] == 3 and published.json()["not_booked"] == 1
+    rows = await RoundAllocation.objects().where(RoundAllocation.allocation_round == round_id).order_by(RoundAllocation.day)
+    assert rows[0].booking is None and rows[0].problem
+    assert all(row.booking for row in rows[1:])
+    # nothing half-written: the taken day has only the owner's booking
+    on_that_day = await Booking.objects().where(
+        (Booking.resource == region["welding"].id) & (Booking.start >= datetime(taken_day.year, taken_day.month,
+                                                                                 taken_day.day, 0, 0, tzinfo=BRUSSELS))
+        & (Booking.start < datetime(taken_day.year, taken_day.month, taken_day.day, 23, 0, tzinfo=BRUSSELS)))
+    assert [b.id for b in on_that_day] == [other.id]
+    # a published round cannot be allocated or adjusted again
+    assert (await client.post(f"{url}/allocate", headers=api["rtc"], json={})).status_code == 409
+    assert (await client.delete(f"{url}/allocations/{rows[1].id}", headers=api["rtc"])).status_code == 409
+    assert await OutboxMessage.count() >= 3  # the two teachers, the school admin of A, the owner's staff
