@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from accounts import services
 from accounts.tables import Membership, Organisation
+from allocation import demo_data as allocation_demo
 from booking import demo_data as booking_demo
 from core.registry import Werkbank
 from inventory import demo_data as inventory_demo
@@ -186,4 +187,5 @@ async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
         await _regions_and_bills(uow)  # before the bookings: they mostly name a programme the school has a bill for
         await booking_demo.load(uow, DEMO_PASSWORD)
         await payments_demo.load(uow)
+        await allocation_demo.load(uow)
     return LOGINS

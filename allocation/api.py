@@ -17,7 +17,7 @@ from core.edge import Uow
 from core.errors import ValidationFailed
 from core.i18n import gettext as _
 from core.problems import problems
-from core.web import ObjectId
+from core.web import MAX_ID, ObjectId
 from inventory.tables import StudyProgramme
 
 
@@ -35,6 +35,10 @@ async def _programme_ids(values: Any, field: str) -> Any:
         raise ValidationFailed(message, {field: message}, rule=field)
     ids = [found.get(v, v) if isinstance(v, str) else v for v in items]
     return ids if isinstance(values, list) else ids[0]
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def _object(data: Any) -> dict:
@@ -69,7 +73,7 @@ class RoundApiController(Controller):
         rnd = await services.open_round(uow, RoundInput.parse(raw))
         return Response(await _view(uow, rnd.id), status_code=201)
 
-    @get("/", summary="The rounds the caller runs, or that are open to the caller's school")
+    @get("/", summary="The rounds the caller runs, or that are open to the caller's school", responses=problems(401))
     async def list_rounds(self, uow: Uow) -> list[dict[str, Any]]:
         return [{"id": item["round"].id, "name": item["round"].name, "state": item["state"],
                  "registration_opens": item["round"].registration_opens.isoformat(),
@@ -128,9 +132,9 @@ class RoundApiController(Controller):
         raw = _object(data)
         registration_id, resource_id, day = raw.get("registration_id"), raw.get("resource_id"), raw.get("day")
         errors = {}
-        if isinstance(registration_id, bool) or not isinstance(registration_id, int):
+        if not _is_id(registration_id):
             errors["registration_id"] = _("Give the registration's id.")
-        if isinstance(resource_id, bool) or not isinstance(resource_id, int):
+        if not _is_id(resource_id):
             errors["resource_id"] = _("Give the resource's id.")
         try:
             day = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None

@@ -34,6 +34,7 @@ class ResourceLine:
     name: str
     facility: str
     region: str
+    region_name: str
     capacity: int
     cap_per_group: int | None
     free_days: int
@@ -125,6 +126,14 @@ class RoundView:
     total_registrations: int
     total_schools: int
     problems: int
+
+    @property
+    def years(self) -> list[int]:
+        return as_list(self.round.eligible_years)
+
+    @property
+    def excluded(self) -> list[str]:
+        return as_list(self.round.excluded_days)
 
     def to_dict(self) -> dict:
         r = self.round
@@ -227,7 +236,9 @@ def _resource_lines(resources: list[RoundResourceRow], free: dict[int, tuple], a
     allocated: dict[int, int] = defaultdict(int)
     for a in allocations:
         allocated[a.resource] += 1
-    return [ResourceLine(id=r.id, name=r.name, facility=r.facility_name, region=r.region_code, capacity=r.capacity,
+    return [ResourceLine(id=r.id, name=r.name, facility=r.facility_name, region=r.region_code,
+                         region_name=REGIONS[r.region_code].name if r.region_code in REGIONS else r.region_code,
+                         capacity=r.capacity,
                          cap_per_group=r.max_days_per_group, free_days=len(free.get(r.id, ())),
                          asked_days=direct[r.id], asked_by_category=by_category[r.id], schools=len(schools[r.id]),
                          allocated_days=allocated[r.id]) for r in resources]

@@ -6,13 +6,17 @@ from __future__ import annotations
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
-from allocation import notifications
+from accounts.tables import Membership
+from allocation import notifications, overview
 from allocation.access import may_organise
 from allocation.api import RoundApiController
 from allocation.controllers import RoundPagesController
 from allocation.events import RoundPublished
 from allocation.tables import AllocationRound, Registration, RoundAllocation, RoundResource
 from core.registry import Werkbank
+from core.uow import UnitOfWork
+
+Role = Membership.Role
 
 
 class AllocationPlugin(InitPluginProtocol):
@@ -25,4 +29,20 @@ class AllocationPlugin(InitPluginProtocol):
         self.app.subscribe(RoundPublished, notifications.on_published)
         self.app.mail_contexts["allocation"] = notifications.load_mail_context
         self.app.templates.globals.update(may_organise_rounds=may_organise)
+        self.app.hooks.add("home.panels", home_panels)
         return app_config
+
+
+async def home_panels(uow: UnitOfWork) -> list[dict]:
+    """Rounds to act on: for a school, the rounds open for registration; for the staff who run
+    rounds, those waiting for them (closed and not allocated, or allocated and not published)."""
+    actor = uow.actor
+    if actor is None or not (actor.has_role(Role.teacher, Role.school_admin) or may_organise(actor)):
+        return []
+    rounds = await overview.list_rounds(uow)
+    waiting = [r for r in rounds if r["manage"] and r["state"] in ("closed", "allocated")]
+    open_now = [r for r in rounds if not r["manage"] and r["state"] == "open"]
+    if not (waiting or open_now):
+        return []
+    return [{"roles": ["teacher", "school_admin", "rtc_staff", "owner_staff", "platform_admin"],
+             "template": "allocation/_home_rounds.html", "context": {"waiting": waiting, "open": open_now}}]

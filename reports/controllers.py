@@ -77,7 +77,8 @@ def report_charts(report) -> dict:
 def _unmet_by_category(unmet) -> list[tuple[str, int]]:
     totals: dict[str, int] = {}
     for row in unmet.rows:
-        totals[row.category_label] = totals.get(row.category_label, 0) + row.declined + row.expired + row.waitlist + row.searches
+        totals[row.category_label] = totals.get(row.category_label, 0) + (row.declined + row.expired + row.waitlist
+                                                                       + row.searches + row.round_days)
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 
 

@@ -260,6 +260,7 @@ def _figures(r: Report) -> list[Figure]:
         ("unmet", _("Declined requests"), n.declined, "count", d("unmet.declined"), True),
         ("unmet", _("Expired requests"), n.expired, "count", d("unmet.expired"), True),
         ("unmet", _("On a waitlist"), n.waitlist, "count", d("unmet.waitlist"), True),
+        ("unmet", _("Days not granted in allocation rounds"), n.round_days, "count", d("unmet.round_days"), True),
         ("unmet", _("Searches that found nothing free"), searches, "count", searched, True),
         ("unmet", _("Fitting resources that were taken"), matched, "count", None, False),
     ]
@@ -288,6 +289,7 @@ def _sections(r: Report) -> list[tuple[str, str, list[Block]]]:
              Column(_("Share of the school bill"), "bill_share", "percent")]
     unmet = [Column(_("Category"), "category_label", "text"), Column(_("Region"), "region_label", "text"),
              Column(_("Declined"), "declined"), Column(_("Expired"), "expired"), Column(_("Waitlist"), "waitlist"),
+             Column(_("Round days"), "round_days"),
              Column(_("Searches"), "searches"), Column(_("Fitting resources that were taken"), "searches_matched")]
     quarters = [label(_("Quarter")), Column(_("From"), "first", "date"), Column(_("To"), "last", "date"),
                 Column(_("Bookings"), "bookings"), Column(_("Hours booked"), "minutes", "minutes"),

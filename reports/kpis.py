@@ -34,6 +34,8 @@ DEFINITIONS = {
     "unmet.declined": _l("Requests the owner declined, for time in the period."),
     "unmet.expired": _l("Requests that expired unanswered or unpaid, for time in the period."),
     "unmet.waitlist": _l("Waitlist entries for time in the period that did not (yet) get it: waiting, offered or expired."),
+    "unmet.round_days": _l("Days schools asked in published allocation rounds whose period starts in the report's "
+                           "period and that were not booked for them: not granted, or taken before publishing."),
     "unmet.searches": _l("Searches for free time in the period that found nothing free (who searched is not kept); "
                          "a search counts in a province, or in a custom region when a postal code in it was typed."),
     "quarters": _l("The same figures per calendar quarter, for the quarterly evaluation."),

@@ -177,6 +177,7 @@ class UnmetRow:
     waitlist: int = 0
     searches: int = 0
     searches_matched: int = 0
+    round_days: int = 0
 
 
 @dataclass
@@ -186,6 +187,7 @@ class Unmet:
     waitlist: int = 0
     searches: int = 0
     searches_matched: int = 0  # resources that fitted those searches but were taken
+    round_days: int = 0  # days asked in published allocation rounds and not booked
     searches_counted: bool = True  # False when a filter searches do not record was chosen
     rows: list[UnmetRow] = field(default_factory=list)
 

@@ -93,9 +93,10 @@ def _infrastructure(w: Where) -> list[Sql | str]:
     return conditions
 
 
-def _visits(w: Where, alias: str = "b") -> Sql:
+def _visits(w: Where, alias: str = "b", *, period: bool = True) -> Sql:
     """The WHERE of bookings (or waitlist entries) in the period, region and filters."""
-    conditions: list[Sql | str] = [Sql(f'{alias}."start" >= {{}}', (w.start,)), Sql(f'{alias}."start" < {{}}', (w.end,))]
+    conditions: list[Sql | str] = [Sql(f'{alias}."start" >= {{}}', (w.start,)), Sql(f'{alias}."start" < {{}}', (w.end,))
+                                   ] if period else []
     if w.postal is not None:
         codes = literal_list(w.postal)
         conditions.append(f"f.postal_code IN ({codes}) OR s.postal_code IN ({codes})")
@@ -331,6 +332,27 @@ async def unmet_waitlist(w: Where) -> list[dict]:
     return await _rows(Sql("SELECT c.slug AS category, c.name_nl, c.name_en, f.region_code AS region, COUNT(*) AS n "
                            + _joins("b", "waitlist_entry") + f"WHERE b.status IN ({_in(WAITING)}) AND ") + _visits(w)
                        + " GROUP BY c.slug, c.name_nl, c.name_en, f.region_code")
+
+
+# A published round's registration: the resource it named, or the round's first resource of its
+# category, and the days it asked and did not get booked; by the round's first day.
+ROUND_SHORTFALLS = (
+    "(SELECT g.id, g.school, g.study_programme, COALESCE(g.resource, (SELECT MIN(rr.resource) FROM round_resource rr "
+    "JOIN resource r2 ON r2.id = rr.resource WHERE rr.allocation_round = g.allocation_round "
+    "AND r2.category = g.category)) AS resource, g.days - (SELECT COUNT(*) FROM round_allocation ra "
+    "WHERE ra.registration = g.id AND ra.booking IS NOT NULL) AS short "
+    "FROM round_registration g JOIN allocation_round ar ON ar.id = g.allocation_round "
+    "WHERE ar.status = 'published' AND g.status = 'active' AND ar.period_start >= {} AND ar.period_start < {})")
+
+
+async def unmet_rounds(w: Where) -> list[dict]:
+    """Days asked in published allocation rounds whose period starts in the report's period and
+    not booked (not granted, or not bookable when published), by category and region."""
+    first, end = w.start.astimezone(BRUSSELS).date(), w.end.astimezone(BRUSSELS).date()
+    source = Sql(_joins("b", ROUND_SHORTFALLS), (first, end))
+    return await _rows(Sql("SELECT c.slug AS category, c.name_nl, c.name_en, f.region_code AS region, "
+                           f"{total('b.short')} AS n ") + source + "WHERE b.short > 0 AND "
+                       + _visits(w, period=False) + " GROUP BY c.slug, c.name_nl, c.name_en, f.region_code")
 
 
 async def unmet_searches(w: Where) -> list[dict]:

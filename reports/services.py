@@ -381,7 +381,10 @@ async def _unmet(where: queries.Where, facts: list[dict]) -> Unmet:
             item.searches_matched += int(row["matched"])
             unmet.searches += int(row["n"])
             unmet.searches_matched += int(row["matched"])
-    unmet.rows = sorted(cells.values(), key=lambda r: (-(r.declined + r.expired + r.waitlist + r.searches),
+    for row in await queries.unmet_rounds(where):
+        cell(row).round_days += int(row["n"])
+        unmet.round_days += int(row["n"])
+    unmet.rows = sorted(cells.values(), key=lambda r: (-(r.declined + r.expired + r.waitlist + r.searches + r.round_days),
                                                        r.category_label, r.region_label))
     return unmet
 

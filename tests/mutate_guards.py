@@ -223,6 +223,26 @@ MUTATIONS: list[Mutation] = [
         "owner_ids=None)",
         "regional report: owner staff see all infrastructure, not only their own",
     ),
+    # --- allocation/: who runs and joins a round -------------------------------------------------
+    Mutation(
+        "allocation/access.py",
+        "    role = Role.rtc_staff if rnd.region_code else Role.owner_staff\n"
+        "    return rnd.organiser in actor.organisation_ids(role)\n",
+        "    return actor.has_role(Role.rtc_staff, Role.owner_staff, Role.teacher, Role.school_admin)\n",
+        "allocation round: anyone with a role allocates, publishes and sees every registration",
+    ),
+    Mutation(
+        "allocation/services.py",
+        "        if is_rtc and org.region_code and regions == {org.region_code}:\n",
+        "        if is_rtc and org.region_code:\n",
+        "allocation round: an RTC opens a round for resources outside its region",
+    ),
+    Mutation(
+        "allocation/overview.py",
+        "    visible = [r for r in registrations if manage or r.school in mine]\n",
+        "    visible = registrations\n",
+        "allocation round: every school sees every school's registrations",
+    ),
 ]
 
 

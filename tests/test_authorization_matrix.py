@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from allocation.tables import AllocationRound, Registration, RoundResource
 from booking.tables import Booking
 from core.tables import OutboxMessage
 from inventory.tables import (
@@ -175,6 +176,24 @@ REPORT_POLICY = [
     ("anonymous",         LOGIN,      LOGIN,      LOGIN,       None,           None),
 ]
 REPORT_ACTIONS = ("region VOV", "region VLI", "all regions")
+
+# --- allocation rounds ------------------------------------------------------------------------
+# POST /api/v1/rounds for X's resource (a facility in Gent, VOV) and for Y's (Hasselt, VLI);
+# POST /api/v1/rounds/{open}/registrations (an RTC VOV round whose window is open); how many
+# registrations GET /api/v1/rounds/{closed} shows (one, of school A); POST .../allocate on the
+# closed round; POST .../publish on an allocated round (a fresh one per actor); GET /rounds/{closed}.
+
+ROUND_POLICY = [
+    # actor               open X  open Y  register  registrations seen  allocate  publish  page
+    ("teacher@A",         403,    403,    201,      1,                  403,      403,     YES),
+    ("school_admin@A",    403,    403,    201,      1,                  403,      403,     YES),
+    ("owner_staff@X",     201,    403,    403,      0,                  403,      403,     YES),  # its own resource
+    ("provider_staff@go", 403,    403,    403,      0,                  403,      403,     YES),
+    ("rtc_staff@VOV",     201,    403,    403,      1,                  200,      200,     YES),  # its region only
+    ("platform_admin",    201,    201,    403,      1,                  200,      200,     YES),
+    ("anonymous",         LOGIN,  LOGIN,  LOGIN,    None,               LOGIN,    LOGIN,   LOGIN),
+]
+ROUND_ACTIONS = ("open X", "open Y", "register", "registrations seen", "allocate", "publish", "page")
 
 # =============================================================================================
 # THE WORLD
@@ -428,7 +447,7 @@ def test_the_policy_tables_are_complete_and_consistent():
                 assert expected in (YES, 403), f"{where}: who sees a booking is refused with 403, not {expected}"
             else:
                 assert expected == see, f"{where}: who cannot see a booking gets {see}, not {expected}"
-    for table in (REQUEST_POLICY, INVENTORY_POLICY, PLATFORM_POLICY, REPORT_POLICY):
+    for table in (REQUEST_POLICY, INVENTORY_POLICY, PLATFORM_POLICY, REPORT_POLICY, ROUND_POLICY):
         assert {row[0] for row in table} == set(MATRIX_ACTORS), "every actor has a row"
 
 
@@ -789,4 +808,70 @@ async def test_who_sees_the_regional_report(world, db):
                       f"expected {names_b}, got {shows_b}: {sorted(named)}")
         ledger.record(cell_name(actor, "completed counted", "-", "all regions", "api"), report["reach"]["bookings"] == counted,
                       f"expected {counted}, got {report['reach']['bookings']}")
+    ledger.conclude()
+
+
+# =============================================================================================
+# ALLOCATION ROUNDS
+# =============================================================================================
+
+async def _matrix_round(world: World, state: str) -> AllocationRound:
+    """An RTC VOV round of X's resource: registration open now, or closed yesterday, or allocated."""
+    today = world.now.astimezone(BRUSSELS).date()
+    window = (today - timedelta(days=1), today + timedelta(days=10)) if state == "open" else \
+        (today - timedelta(days=10), today - timedelta(days=1))
+    rnd = AllocationRound(name=world.fresh_name("Matrixronde"), organiser=world.orgs["VOV"].id, region_code="VOV",
+                          registration_opens=window[0], registration_closes=window[1],
+                          period_start=today + timedelta(days=30), period_end=today + timedelta(days=44),
+                          announce_on=today + timedelta(days=20), status="allocated" if state == "allocated" else "open")
+    await rnd.save()
+    await RoundResource.insert(RoundResource(allocation_round=rnd.id, resource=world.resources["X"].id))
+    return rnd
+
+
+async def test_who_runs_and_joins_an_allocation_round(world, db):
+    ledger = Ledger("allocation rounds", db.kind)
+    today = world.now.astimezone(BRUSSELS).date()
+    body = {"name": "Matrix", "registration_opens": (today + timedelta(days=1)).isoformat(),
+            "registration_closes": (today + timedelta(days=10)).isoformat(),
+            "period_start": (today + timedelta(days=30)).isoformat(), "period_end": (today + timedelta(days=44)).isoformat(),
+            "announce_on": (today + timedelta(days=20)).isoformat()}
+    open_round, closed = await _matrix_round(world, "open"), await _matrix_round(world, "closed")
+    await Registration.insert(Registration(allocation_round=closed.id, school=world.orgs["A"].id,
+                                           teacher=world.users["teacher@A"].id, pupil_group="Matrix", days=2,
+                                           resource=world.resources["X"].id, group_size=4))
+    for actor, *expected in ROUND_POLICY:
+        who = world.actors[actor]
+        answers: dict[str, httpx.Response] = {}
+        answers["open X"] = await who.client.post("/api/v1/rounds", headers=who.api, json={
+            **body, "resource_ids": [world.resources["X"].id]})
+        answers["open Y"] = await who.client.post("/api/v1/rounds", headers=who.api, json={
+            **body, "resource_ids": [world.resources["Y"].id]})
+        answers["register"] = await who.client.post(f"/api/v1/rounds/{open_round.id}/registrations", headers=who.api,
+                                                    json={"resource_id": world.resources["X"].id, "days": 1,
+                                                          "group_size": 4, "pupil_group": f"Groep {actor}"})
+        seen = await who.client.get(f"/api/v1/rounds/{closed.id}", headers=who.api)
+        answers["allocate"] = await who.client.post(f"/api/v1/rounds/{closed.id}/allocate", headers=who.api, json={})
+        fresh = await _matrix_round(world, "allocated")
+        answers["publish"] = await who.client.post(f"/api/v1/rounds/{fresh.id}/publish", headers=who.api)
+        answers["page"] = await who.client.get(f"/rounds/{closed.id}")
+        for action, want in zip(ROUND_ACTIONS, expected, strict=True):
+            if action == "registrations seen":
+                if want is None:
+                    continue
+                count = len(seen.json()["registrations"]) if seen.status_code == 200 else None
+                ledger.record(cell_name(actor, action, "-", f"round {closed.id}", "api"), count == want,
+                              f"expected {want}, got {count} ({describe(seen)})")
+                continue
+            response = answers[action]
+            got = outcome(response)
+            if action == "page" and response.status_code == 200:
+                got = YES
+            ledger.record(cell_name(actor, action, "-", "round", "html" if action == "page" else "api"), got == want,
+                          f"expected {want}, got {describe(response)}")
+        if actor == "anonymous":
+            continue
+        status = (await AllocationRound.objects().where(AllocationRound.id == fresh.id).first()).status
+        ledger.record(cell_name(actor, "publish leaves", "-", "round", "db"),
+                      (status == "published") == (expected[5] == 200), f"status {status}")
     ledger.conclude()

@@ -195,3 +195,30 @@ async def test_publishing_keeps_a_day_taken_since_the_allocation_and_books_the_r
     assert (await client.post(f"{url}/allocate", headers=api["rtc"], json={})).status_code == 409
     assert (await client.delete(f"{url}/allocations/{rows[1].id}", headers=api["rtc"])).status_code == 409
     assert await OutboxMessage.count() >= 3  # the two teachers, the school admin of A, the owner's staff
+    # the regional report counts the day that was asked and not booked, once, under the workshop's category and region
+    report = await client.get("/api/v1/reports/regions?from=2027-09-01&to=2027-09-30", headers=api["rtc"])
+    assert report.status_code == 200, report.text
+    unmet = report.json()["unmet"]
+    assert unmet["round_days"] == 1
+    assert [(row["category"], row["region"], row["round_days"]) for row in unmet["rows"]] == [("welding", "VOV", 1)]
+    before = await client.get("/api/v1/reports/regions?from=2027-08-01&to=2027-08-31", headers=api["rtc"])
+    assert before.json()["unmet"]["round_days"] == 0
+
+
+async def test_two_publishes_at_once_book_each_day_once(client, region, clock):
+    import asyncio
+
+    round_id = await _round(client, region)
+    api = region["tokens"]
+    url = f"/api/v1/rounds/{round_id}"
+    for school, group in (("a", "6 Logistiek"), ("b", "7 Magazijn"), ("c", "6 Lassen")):
+        await client.post(f"{url}/registrations", headers=api[school], json={
+            **REGISTRATION, "resource_id": region["welding"].id, "pupil_group": group, "days": 3})
+    clock.advance(days=30)
+    assert (await client.post(f"{url}/allocate", headers=api["rtc"], json={"seed": 1})).status_code == 200
+    first, second = await asyncio.gather(client.post(f"{url}/publish", headers=api["rtc"]),
+                                         client.post(f"{url}/publish", headers=api["rtc"]))
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    rows = await RoundAllocation.objects().where(RoundAllocation.allocation_round == round_id)
+    made = await Booking.count().where((Booking.resource == region["welding"].id) & (Booking.status == "confirmed"))
+    assert len(rows) == 9 and made == 9 and all(row.booking for row in rows)

@@ -268,7 +268,7 @@ OWNER_VDAB = {
               "schools": 2, "schools_with_bill": 0, "without_alternative": 0,
               "by_programme": [money_row("mechatronica", 1, 6, 15000, 6000, 9000, 1500),
                                money_row("", 1, 10, 7000, 3000, 4000, 400)]},
-    "unmet": {"declined": 0, "expired": 0, "waitlist": 0, "searches": 0, "searches_matched": 0,
+    "unmet": {"declined": 0, "expired": 0, "waitlist": 0, "searches": 0, "searches_matched": 0, "round_days": 0,
               "searches_counted": False, "rows": []},  # W5 was cancelled; searches know no owner
     "quarters": [quarter(3, bookings=1, minutes=200, completed=1, pupils=10, schools=1, savings=4000, crossing=1),
                  quarter(4, bookings=2, minutes=375, completed=1, pupils=6, schools=1, savings=9000, crossing=1)],

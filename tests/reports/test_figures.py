@@ -108,7 +108,7 @@ def money_row(key, bookings, pupils, alternative, paid, savings, per_pupil, bill
 def unmet_row(category, region, declined=0, expired=0, waitlist=0, searches=0, matched=0):
     return {"category": category, "category_label": CATEGORY[category] if category else nl(ANY_CATEGORY),
             "region": region, "region_label": REGION[region], "declined": declined, "expired": expired,
-            "waitlist": waitlist, "searches": searches, "searches_matched": matched}
+            "waitlist": waitlist, "searches": searches, "searches_matched": matched, "round_days": 0}
 
 
 def quarter(q, bookings=0, minutes=0, completed=0, pupils=0, schools=0, savings=0, crossing=0, unmet=0):
@@ -247,7 +247,7 @@ ALL = report(
         "waitlist": 3,  # W1 waiting, W2 offered, W4 expired (not W3 accepted, W5 cancelled, W6 after the period)
         "searches": 4,  # S1 S2 S3 S6 (S4 after, S5 before the period)
         "searches_matched": 6,  # 1 + 2 + 0 + 3
-        "searches_counted": True,
+        "round_days": 0, "searches_counted": True,
         "rows": [  # most unmet first, then category and region by label
             unmet_row("welding", "VOV", declined=1, waitlist=1, searches=2, matched=3),  # B14, W1, S1 S2
             unmet_row("cobots-robotics", "VAN", declined=1, waitlist=1, searches=1, matched=0),  # B15, W2, S3
@@ -332,7 +332,7 @@ VOV = report(
     unmet={
         "declined": 2, "expired": 1, "waitlist": 3,  # W2: G1 (Gent) waits for R3 in Antwerpen
         "searches": 2, "searches_matched": 3,  # S1 (9000 typed), S2 (no postal code, VOV)
-        "searches_counted": True,
+        "round_days": 0, "searches_counted": True,
         "rows": [unmet_row("welding", "VOV", declined=1, waitlist=1, searches=2, matched=3),
                  unmet_row("cobots-robotics", "VAN", declined=1, waitlist=1),  # B15, W2: the infrastructure's region
                  unmet_row("electrical-installations", "VOV", expired=1, waitlist=1)],
@@ -401,7 +401,7 @@ ZONE = report(
     unmet={
         "declined": 2, "expired": 1, "waitlist": 3,
         "searches": 2, "searches_matched": 1,  # typed postal codes only: S1 (9000), S3 (2800); not S2 (none typed)
-        "searches_counted": True,
+        "round_days": 0, "searches_counted": True,
         "rows": [unmet_row("cobots-robotics", "VAN", declined=1, waitlist=1, searches=1, matched=0),
                  unmet_row("welding", "VOV", declined=1, waitlist=1, searches=1, matched=1),
                  unmet_row("electrical-installations", "VOV", expired=1, waitlist=1)],
@@ -453,7 +453,8 @@ GO = report(
     },
     unmet={
         "declined": 1, "expired": 0, "waitlist": 1,  # B15; W2 (G1)
-        "searches": 0, "searches_matched": 0, "searches_counted": False,  # searches do not know the network
+        "searches": 0, "searches_matched": 0, "round_days": 0,
+           "searches_counted": False,  # searches do not know the network
         "rows": [unmet_row("cobots-robotics", "VAN", declined=1, waitlist=1)],
     },
     quarters=[quarter(3, bookings=2, minutes=365, completed=2, pupils=26, schools=2, savings=14000, crossing=2, unmet=1),
@@ -500,7 +501,7 @@ MECHATRONICA = report(
     },
     unmet={
         "declined": 1, "expired": 0, "waitlist": 1, "searches": 1, "searches_matched": 0,  # B15, W2, S3
-        "searches_counted": True,
+        "round_days": 0, "searches_counted": True,
         "rows": [unmet_row("cobots-robotics", "VAN", declined=1, waitlist=1, searches=1, matched=0)],
     },
     quarters=[quarter(3, bookings=1, minutes=150, completed=1, pupils=14, schools=1, savings=-1000, crossing=1, unmet=1),
@@ -535,7 +536,8 @@ SCHOOL_OWNER = report(
            "schools": 3, "schools_with_bill": 1, "without_alternative": 0,
            "by_programme": [money_row("elektrotechnieken", 2, 27, 21000, 4000, 17000, 630, 11, 9000, 330000, 30000, 2.7),
                             money_row("", 1, 9, 6000, 0, 6000, 667)]},
-    unmet={"declined": 0, "expired": 1, "waitlist": 1, "searches": 0, "searches_matched": 0, "searches_counted": False,
+    unmet={"declined": 0, "expired": 1, "waitlist": 1, "searches": 0, "searches_matched": 0, "round_days": 0,
+           "searches_counted": False,
            "rows": [unmet_row("electrical-installations", "VOV", expired=1, waitlist=1)]},
     quarters=[quarter(3),
               quarter(4, bookings=3, minutes=480, completed=3, pupils=36, schools=3, savings=23000, crossing=1, unmet=1)],
@@ -563,7 +565,8 @@ VAN_PLC = report(
            "savings_per_pupil_cents": 1500, "bill_pupils": 0, "bill_savings_cents": 0, "bill_cents": 0, "bill_share": None,
            "schools": 1, "schools_with_bill": 0, "without_alternative": 0,
            "by_programme": [money_row("mechatronica", 1, 6, 15000, 6000, 9000, 1500)]},
-    unmet={"declined": 0, "expired": 0, "waitlist": 0, "searches": 0, "searches_matched": 0, "searches_counted": False,
+    unmet={"declined": 0, "expired": 0, "waitlist": 0, "searches": 0, "searches_matched": 0, "round_days": 0,
+           "searches_counted": False,
            "rows": []},
     quarters=[quarter(3),
               quarter(4, bookings=2, minutes=375, completed=1, pupils=6, schools=1, savings=9000, crossing=1, unmet=0)],
