@@ -19,7 +19,7 @@ from core.edge import Uow
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import format_date, get_language
 from core.i18n import gettext as _
-from core.web import ObjectId, redirect, render
+from core.web import ObjectId, is_htmx, redirect, render
 from inventory.tables import Category, Resource, StudyProgramme
 
 Role = Membership.Role
@@ -126,7 +126,7 @@ class RoundPagesController(Controller):
             await services.register(uow, round_id, RegistrationInput.parse(data), school_id=school)
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, typed=data, fields=exc.fields, error=str(exc))
-        return redirect(request, f"/rounds/{round_id}#mine", _("Registered. This reserves nothing yet: the days are "
+        return _back(request, round_id, "mine", _("Registered. This reserves nothing yet: the days are "
                                                                "allocated after registration closes."))
 
     @post("/{round_id:int}/registrations/{registration_id:int}", name="round_registration_change")
@@ -137,26 +137,26 @@ class RoundPagesController(Controller):
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, editing=registration_id, typed=data,
                                     fields=exc.fields, error=str(exc))
-        return redirect(request, f"/rounds/{round_id}#mine", _("Your registration is changed."))
+        return _back(request, round_id, "mine", _("Your registration is changed."))
 
     @post("/{round_id:int}/registrations/{registration_id:int}/withdraw", name="round_registration_withdraw")
     async def withdraw(self, request: Request, uow: Uow, round_id: ObjectId, registration_id: ObjectId) -> Response:
         await services.withdraw_registration(uow, round_id, registration_id)
-        return redirect(request, f"/rounds/{round_id}#mine", _("Your registration is withdrawn."))
+        return _back(request, round_id, "mine", _("Your registration is withdrawn."))
 
     @post("/{round_id:int}/allocate", name="round_allocate")
     async def allocate(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
         data = await _form(request)
         raw = (data.get("seed") or "").strip()
-        if raw and not raw.isdigit():
+        if raw and (not raw.isdigit() or len(raw) > 19):
             return await self._page(request, uow, round_id, 422, error=_("The seed is a whole number."),
                                     fields={"seed": _("The seed is a whole number.")})
         try:
             rnd = await services.allocate_round(uow, round_id, int(raw) if raw else None)
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, error=str(exc), fields=exc.fields)
-        return redirect(request, f"/rounds/{round_id}#result",
-                        _("Allocated with seed %(seed)s. Review it, adjust it if needed, then publish.", seed=rnd.seed))
+        return _back(request, round_id, "result",
+                     _("Allocated with seed %(seed)s. Review it, adjust it if needed, then publish.", seed=rnd.seed))
 
     @post("/{round_id:int}/allocations", name="round_add_day")
     async def add_day(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
@@ -179,12 +179,12 @@ class RoundPagesController(Controller):
             await services.add_allocation(uow, round_id, numbers["registration_id"], numbers["resource_id"], day)
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, error=str(exc), fields=exc.fields, adding=data)
-        return redirect(request, f"/rounds/{round_id}#result", _("The day is added."))
+        return _back(request, round_id, "result", _("The day is added."))
 
     @post("/{round_id:int}/allocations/{allocation_id:int}/remove", name="round_remove_day")
     async def remove_day(self, request: Request, uow: Uow, round_id: ObjectId, allocation_id: ObjectId) -> Response:
         await services.remove_allocation(uow, round_id, allocation_id)
-        return redirect(request, f"/rounds/{round_id}#result", _("The day is taken away."))
+        return _back(request, round_id, "result", _("The day is taken away."))
 
     @post("/{round_id:int}/publish", name="round_publish")
     async def publish(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
@@ -192,13 +192,20 @@ class RoundPagesController(Controller):
         message = _("Published: %(n)s days booked, the schools are mailed.", n=published.booked)
         if published.problems:
             message += " " + _("%(n)s days could not be booked; see below.", n=published.problems)
-        return redirect(request, f"/rounds/{round_id}#result", message,
+        return _back(request, round_id, "result", message,
                         "info" if published.problems else "success")
 
     @post("/{round_id:int}/cancel", name="round_cancel")
     async def cancel(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
         await services.cancel_round(uow, round_id)
         return redirect(request, f"/rounds/{round_id}", _("The round is cancelled."))
+
+
+def _back(request: Request, round_id: int, anchor: str, message: str, kind: str = "success") -> Response:
+    """To the round's page after a change, at the part that changed. htmx is sent to the page
+    without the anchor: a browser only scrolls, without loading, to an anchor on the same page."""
+    target = f"/rounds/{round_id}" if is_htmx(request) else f"/rounds/{round_id}#{anchor}"
+    return redirect(request, target, message, kind)
 
 
 def _target(data: dict[str, Any]) -> dict[str, Any]:
