@@ -11,7 +11,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody
 
 from accounts.auth import login_required
-from allocation import overview, services
+from allocation import allocating, overview, registrations, services
 from allocation.inputs import RegistrationInput, RoundInput
 from core.edge import Uow
 from core.errors import ValidationFailed
@@ -92,8 +92,12 @@ class RoundApiController(Controller):
                                                    "admin); reserves nothing", responses=problems(401, 403, 404, 409, 422))
     async def register(self, uow: Uow, round_id: ObjectId, data: JSONBody[Any]) -> Response:
         raw = await _registration_raw(_object(data))
-        default_group = _("Group")
-        registration = await services.register(uow, round_id, RegistrationInput.parse(raw, default_group=default_group))
+        school = raw.get("school_id")
+        if school is not None and not _is_id(school):
+            message = _("Give the school's id.")
+            raise ValidationFailed(message, {"school_id": message}, rule="school_id")
+        registration = await registrations.register(uow, round_id, RegistrationInput.parse(raw, group_required=False),
+                                                    school_id=school)
         view = await overview.round_view(uow, round_id)
         line = next(line for line in view.registrations if line.id == registration.id)
         return Response(overview.registration_dict(line), status_code=201)
@@ -102,13 +106,14 @@ class RoundApiController(Controller):
                                                                           "open", responses=problems(401, 404, 409, 422))
     async def change(self, uow: Uow, round_id: ObjectId, registration_id: ObjectId,
                      data: JSONBody[Any]) -> dict[str, Any]:
-        current = await services.own_registration(uow, round_id, registration_id)
-        raw = {**services.registration_values(current), **await _registration_raw(_object(data))}
+        current = await registrations.own_registration(uow, round_id, registration_id)
+        raw = {**registrations.registration_values(current), **await _registration_raw(_object(data))}
         if "resource_id" in data and data["resource_id"] is not None:
             raw["category_id"] = None
         elif "category_id" in data and data["category_id"] is not None:
             raw["resource_id"] = None
-        await services.change_registration(uow, round_id, registration_id, RegistrationInput.parse(raw))
+        await registrations.change_registration(uow, round_id, registration_id,
+                                                RegistrationInput.parse(raw, group_required=False))
         view = await overview.round_view(uow, round_id)
         return overview.registration_dict(next(line for line in view.registrations if line.id == registration_id))
 
@@ -116,14 +121,14 @@ class RoundApiController(Controller):
                                                                            "is open", status_code=204,
             responses=problems(401, 404, 409))
     async def withdraw(self, uow: Uow, round_id: ObjectId, registration_id: ObjectId) -> None:
-        await services.withdraw_registration(uow, round_id, registration_id)
+        await registrations.withdraw_registration(uow, round_id, registration_id)
 
     @post("/{round_id:int}/allocate", summary="Compute the allocation once registration has closed; the seed is "
                                               "recorded (give it to replay)", status_code=200,
           responses=problems(401, 403, 404, 409, 422))
     async def allocate(self, uow: Uow, round_id: ObjectId, data: JSONBody[Any] = None) -> dict:
         seed = _object(data).get("seed") if data is not None else None
-        await services.allocate_round(uow, round_id, seed)
+        await allocating.allocate_round(uow, round_id, seed)
         return await _view(uow, round_id)
 
     @post("/{round_id:int}/allocations", summary="Give a registration a day by hand (within the same rules)",
@@ -144,17 +149,17 @@ class RoundApiController(Controller):
             errors["day"] = _("Enter a date as YYYY-MM-DD.")
         if errors:
             raise ValidationFailed(_("Check the fields marked in red."), errors, rule="input")
-        row = await services.add_allocation(uow, round_id, registration_id, resource_id, day)
+        row = await allocating.add_allocation(uow, round_id, registration_id, resource_id, day)
         return Response({"id": row.id, "registration_id": registration_id, "resource_id": resource_id,
                          "day": day.isoformat(), "by_hand": True}, status_code=201)
 
     @delete("/{round_id:int}/allocations/{allocation_id:int}", summary="Take an allocated day away by hand",
             status_code=204, responses=problems(401, 403, 404, 409))
     async def remove_day(self, uow: Uow, round_id: ObjectId, allocation_id: ObjectId) -> None:
-        await services.remove_allocation(uow, round_id, allocation_id)
+        await allocating.remove_allocation(uow, round_id, allocation_id)
 
     @post("/{round_id:int}/publish", summary="Turn the allocation into confirmed bookings and mail the schools",
           status_code=200, responses=problems(401, 403, 404, 409))
     async def publish(self, uow: Uow, round_id: ObjectId) -> dict[str, Any]:
-        published = await services.publish_round(uow, round_id)
+        published = await allocating.publish_round(uow, round_id)
         return {**await _view(uow, round_id), "booked": published.booked, "not_booked": published.problems}

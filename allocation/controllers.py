@@ -12,9 +12,10 @@ from litestar import Controller, Request, Response, get, post
 
 from accounts.auth import login_required
 from accounts.tables import Membership, Organisation
-from allocation import access, overview, services
+from allocation import access, allocating, overview, registrations, services
 from allocation.inputs import RegistrationInput, RoundInput, period_weeks
 from allocation.labels import reason_label, weekday_label
+from allocation.loading import as_list
 from core.edge import Uow
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import format_date, get_language
@@ -95,7 +96,7 @@ class RoundPagesController(Controller):
             Organisation.id.is_in(access.school_ids(uow.actor) or [-1])).order_by(Organisation.name)
         eligible = [s for s in schools if access.may_register_school(view.round, s)]
         column = Category.name_en if get_language() == "en" else Category.name_nl
-        programme_ids = services.as_list(view.round.eligible_programmes)
+        programme_ids = as_list(view.round.eligible_programmes)
         programmes = [p for p in await _programmes() if not programme_ids or p["id"] in programme_ids]
         context = {
             "view": view, "rnd": view.round, "schools": eligible, "programmes": programmes,
@@ -103,7 +104,7 @@ class RoundPagesController(Controller):
             "weekday_label": weekday_label, "reason_label": reason_label, "typed": {}, "fields": {}, "error": "",
             "categories": await Category.select(Category.id, column.as_alias("name")).where(
                 Category.id.is_in([c["id"] for c in view.categories] or [-1])).order_by(column),
-            "years": services.as_list(view.round.eligible_years) or list(range(1, 8)),
+            "years": as_list(view.round.eligible_years) or list(range(1, 8)),
             "registration_open": view.state == "open" and bool(eligible),
             **extra}
         return render(request, "allocation/round.html", context, block="round", status_code=status_code)
@@ -114,16 +115,16 @@ class RoundPagesController(Controller):
 
     @get("/{round_id:int}/registrations/{registration_id:int}", name="round_registration")
     async def registration(self, request: Request, uow: Uow, round_id: ObjectId, registration_id: ObjectId) -> Response:
-        current = await services.own_registration(uow, round_id, registration_id)
+        current = await registrations.own_registration(uow, round_id, registration_id)
         return await self._page(request, uow, round_id, editing=current.id,
-                                typed=_typed(services.registration_values(current)))
+                                typed=_typed(registrations.registration_values(current)))
 
     @post("/{round_id:int}/registrations", name="round_register")
     async def register(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
         data = _target(await _form(request))
         school = _school_id(data)
         try:
-            await services.register(uow, round_id, RegistrationInput.parse(data), school_id=school)
+            await registrations.register(uow, round_id, RegistrationInput.parse(data), school_id=school)
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, typed=data, fields=exc.fields, error=str(exc))
         return _back(request, round_id, "mine", _("Registered. This reserves nothing yet: the days are "
@@ -133,7 +134,7 @@ class RoundPagesController(Controller):
     async def change(self, request: Request, uow: Uow, round_id: ObjectId, registration_id: ObjectId) -> Response:
         data = _target(await _form(request))
         try:
-            await services.change_registration(uow, round_id, registration_id, RegistrationInput.parse(data))
+            await registrations.change_registration(uow, round_id, registration_id, RegistrationInput.parse(data))
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, editing=registration_id, typed=data,
                                     fields=exc.fields, error=str(exc))
@@ -141,18 +142,18 @@ class RoundPagesController(Controller):
 
     @post("/{round_id:int}/registrations/{registration_id:int}/withdraw", name="round_registration_withdraw")
     async def withdraw(self, request: Request, uow: Uow, round_id: ObjectId, registration_id: ObjectId) -> Response:
-        await services.withdraw_registration(uow, round_id, registration_id)
+        await registrations.withdraw_registration(uow, round_id, registration_id)
         return _back(request, round_id, "mine", _("Your registration is withdrawn."))
 
     @post("/{round_id:int}/allocate", name="round_allocate")
     async def allocate(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
         data = await _form(request)
         raw = (data.get("seed") or "").strip()
-        if raw and (not raw.isdigit() or len(raw) > 19):
+        if raw and not _digits(raw, 19):
             return await self._page(request, uow, round_id, 422, error=_("The seed is a whole number."),
                                     fields={"seed": _("The seed is a whole number.")})
         try:
-            rnd = await services.allocate_round(uow, round_id, int(raw) if raw else None)
+            rnd = await allocating.allocate_round(uow, round_id, int(raw) if raw else None)
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, error=str(exc), fields=exc.fields)
         return _back(request, round_id, "result",
@@ -165,7 +166,7 @@ class RoundPagesController(Controller):
         numbers = {}
         for key in ("registration_id", "resource_id"):
             value = (data.get(key) or "").strip()
-            numbers[key] = int(value) if value.isdigit() and len(value) < 10 else None
+            numbers[key] = int(value) if _digits(value, 9) else None
             if numbers[key] is None:
                 fields[key] = _("Choose one.")
         try:
@@ -176,19 +177,19 @@ class RoundPagesController(Controller):
         try:
             if fields:
                 raise ValidationFailed(_("Check the fields marked in red."), fields)
-            await services.add_allocation(uow, round_id, numbers["registration_id"], numbers["resource_id"], day)
+            await allocating.add_allocation(uow, round_id, numbers["registration_id"], numbers["resource_id"], day)
         except ValidationFailed as exc:
             return await self._page(request, uow, round_id, 422, error=str(exc), fields=exc.fields, adding=data)
         return _back(request, round_id, "result", _("The day is added."))
 
     @post("/{round_id:int}/allocations/{allocation_id:int}/remove", name="round_remove_day")
     async def remove_day(self, request: Request, uow: Uow, round_id: ObjectId, allocation_id: ObjectId) -> Response:
-        await services.remove_allocation(uow, round_id, allocation_id)
+        await allocating.remove_allocation(uow, round_id, allocation_id)
         return _back(request, round_id, "result", _("The day is taken away."))
 
     @post("/{round_id:int}/publish", name="round_publish")
     async def publish(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
-        published = await services.publish_round(uow, round_id)
+        published = await allocating.publish_round(uow, round_id)
         message = _("Published: %(n)s days booked, the schools are mailed.", n=published.booked)
         if published.problems:
             message += " " + _("%(n)s days could not be booked; see below.", n=published.problems)
@@ -220,7 +221,12 @@ def _target(data: dict[str, Any]) -> dict[str, Any]:
 
 def _school_id(data: dict[str, Any]) -> int | None:
     value = (data.get("school") or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if _digits(value, 9) else None
+
+
+def _digits(value: str, most: int) -> bool:
+    """Only the digits 0-9 (str.isdigit also takes '²'), at most `most` of them."""
+    return 0 < len(value) <= most and value.isascii() and value.isdigit()
 
 
 def _typed(values: dict) -> dict:

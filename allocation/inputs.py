@@ -20,6 +20,7 @@ MAX_PERIOD_DAYS = 366
 MAX_RESOURCES = 200
 MAX_DAYS = 200
 MAX_PREFERENCE = 99
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # dates outside these are typing errors (and year 9999 overflows)
 WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
 
@@ -62,10 +63,14 @@ class _Fields:
         try:
             if not isinstance(value, str):
                 raise ValueError
-            return date.fromisoformat(value.strip()[:10]) if len(value.strip()) == 10 else _bad_date()
+            day = date.fromisoformat(value.strip()[:10]) if len(value.strip()) == 10 else _bad_date()
         except ValueError:
             self.errors[name] = _("Enter a date as YYYY-MM-DD.")
             return None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.errors[name] = _("Choose a date from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+            return None
+        return day
 
     def number(self, name: str, *, required: bool = False, low: int = 1, high: int = MAX_DAYS) -> int | None:
         value = self.raw.get(name)
@@ -121,6 +126,8 @@ class _Fields:
                 if not isinstance(item, str) or len(item.strip()) != 10:
                     raise ValueError
                 day = date.fromisoformat(item.strip())
+                if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                    raise ValueError
             except ValueError:
                 self.errors[name] = _("Enter dates as YYYY-MM-DD, separated by commas.")
                 return []
@@ -136,6 +143,7 @@ class _Fields:
             if match:
                 try:
                     week = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+                    week = week if FIRST_YEAR <= week.year <= LAST_YEAR else None
                 except ValueError:
                     week = None
             if week is None:
@@ -277,10 +285,12 @@ class RegistrationInput:
     note: str = ""
 
     @classmethod
-    def parse(cls, raw: dict[str, Any], *, default_group: str = "") -> RegistrationInput:
+    def parse(cls, raw: dict[str, Any], *, group_required: bool = True) -> RegistrationInput:
+        """`group_required=False` (the API, whose promise names no group): a registration without
+        a pupil group is a group of its own."""
         f = _Fields(raw)
-        group = f.text("pupil_group", limit=MAX_GROUP) or default_group
-        if not group and "pupil_group" not in f.errors:
+        group = f.text("pupil_group", limit=MAX_GROUP)
+        if group_required and not group and "pupil_group" not in f.errors:
             f.errors["pupil_group"] = _("Name the pupil group (for example 6 Elektromechanica).")
         resource = f.number("resource_id", high=2**31 - 1)
         category = f.number("category_id", high=2**31 - 1)

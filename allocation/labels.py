@@ -24,10 +24,8 @@ def reason_label(reason: str) -> str:
         "supply_taken": _("the days that fit went to other schools (demand was higher than supply)"),
         "group_busy": _("the free days were days the group already has elsewhere"),
         "by_hand": _("changed by the round's staff"),
+        "resource_gone": _("the resource is no longer offered"),
     }.get(reason or "", "")
-
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
 def weekday_label(day: int) -> str:

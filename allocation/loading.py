@@ -1,9 +1,10 @@
 """What a round reads from the domains below it, in a few queries for all its resources: the
 days each resource can give (opening hours, closures, busy blocks, holding bookings), the
-opening windows of a day (to book it), and the days schools got in earlier rounds."""
+opening hours, and the days schools got in earlier rounds."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
@@ -21,16 +22,13 @@ def _as_time(value) -> time:
 
 def candidate_days(rnd: AllocationRound) -> list[date]:
     """Monday to Friday in the round's period, without its excluded days."""
-    skip = [date.fromisoformat(day) for day in _json_list(rnd.excluded_days)]
+    skip = [date.fromisoformat(day) for day in as_list(rnd.excluded_days)]
     return school_days(rnd.period_start, rnd.period_end, skip=skip)
 
 
-def _json_list(value) -> list:
-    if isinstance(value, str):
-        import json
-
-        value = json.loads(value or "[]")
-    return list(value or [])
+def as_list(value) -> list:
+    """A JSON list column as a list (SQLite hands JSON columns back as text)."""
+    return json.loads(value or "[]") if isinstance(value, str) else list(value or [])
 
 
 async def opening_hours(resource_ids: list[int]) -> dict[int, dict[int, list[tuple[time, time]]]]:
@@ -77,20 +75,15 @@ async def blocked_times(resource_ids: list[int], first: date, last: date,
     return blocked
 
 
-async def free_days_of(rnd: AllocationRound, resource_ids: list[int],
-                       ignore_booking_ids: set[int] = frozenset()) -> dict[int, tuple[date, ...]]:
-    """resource id -> the whole days it can give the round."""
-    candidates = candidate_days(rnd)
+async def free_days_of(rnd: AllocationRound, resource_ids: list[int], ignore_booking_ids: set[int] = frozenset(),
+                       *, after: date | None = None) -> dict[int, tuple[date, ...]]:
+    """resource id -> the whole days it can give the round (only those after `after`, when given:
+    a day that has begun is not handed out)."""
+    candidates = [day for day in candidate_days(rnd) if after is None or day > after]
     week = await opening_hours(resource_ids)
     blocked = await blocked_times(resource_ids, rnd.period_start, rnd.period_end, ignore_booking_ids)
     return {resource_id: free_days(candidates, week.get(resource_id, {}), blocked.get(resource_id, []))
             for resource_id in resource_ids}
-
-
-def windows(week: dict[int, list[tuple[time, time]]], day: date) -> list[tuple[datetime, datetime]]:
-    """The opening intervals of `day` as instants (one booking each when the day is booked)."""
-    return [(datetime.combine(day, opens, BRUSSELS), datetime.combine(day, closes, BRUSSELS))
-            for opens, closes in week.get(day.weekday(), []) if opens < closes]
 
 
 async def history(rnd: AllocationRound) -> dict[int, int]:

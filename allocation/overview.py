@@ -11,16 +11,10 @@ from datetime import date
 
 from accounts.tables import Organisation
 from allocation import access, loading
+from allocation.allocating import candidates_of
 from allocation.labels import reason_label, round_status_label
-from allocation.services import (
-    RoundResourceRow,
-    as_list,
-    candidates_of,
-    get_round,
-    round_resources,
-    today,
-    window_state,
-)
+from allocation.loading import as_list
+from allocation.services import RoundResourceRow, get_round, round_resources, today, window_state
 from allocation.tables import AllocationRound, Registration, RoundAllocation
 from core.i18n import get_language
 from core.uow import UnitOfWork
@@ -188,15 +182,18 @@ async def round_view(uow: UnitOfWork, round_id: int, *, system: bool = False) ->
         RoundAllocation.day).order_by(RoundAllocation.resource).order_by(RoundAllocation.id)
     own_bookings = {a.booking for a in allocations if a.booking is not None}
     free = await loading.free_days_of(rnd, [r.id for r in resources], own_bookings)
+    if not manage and rnd.status != AllocationRound.Status.published:
+        allocations = []  # the draft is the staff's until they publish it
     names = await _names(registrations, resources, rnd.organiser)
     active = [r for r in registrations if r.status == Registration.Status.active]
     lines = _resource_lines(resources, free, active, allocations)
     state = window_state(rnd, today(uow))
     visible = [r for r in registrations if manage or r.school in mine]
-    registration_lines = _registration_lines(visible, resources, allocations, names)
+    registration_lines = _registration_lines(visible, resources, allocations, names,
+                                             reasons=manage or rnd.status == AllocationRound.Status.published)
     return RoundView(
         round=rnd, state=state, state_text=round_status_label(state), organiser=names["orgs"].get(rnd.organiser, ""),
-        manage=manage, resources=lines, regions=_region_lines(lines), registrations=registration_lines,
+        manage=manage, resources=lines, regions=_region_lines(lines, active, resources), registrations=registration_lines,
         schools=_school_lines(rnd, active, allocations, names) if manage else [],
         programmes=[names["programmes"].get(p, "") for p in as_list(rnd.eligible_programmes)],
         categories=[{"id": c, "name": names["categories"].get(c, "")} for c in sorted({r.category for r in resources})],
@@ -244,19 +241,30 @@ def _resource_lines(resources: list[RoundResourceRow], free: dict[int, tuple], a
                          allocated_days=allocated[r.id]) for r in resources]
 
 
-def _region_lines(lines: list[ResourceLine]) -> list[RegionLine]:
+def _region_lines(lines: list[ResourceLine], active: list[Registration],
+                  resources: list[RoundResourceRow]) -> list[RegionLine]:
+    """Supply and allocated days per region of the resources; each registration's days asked once,
+    in the region of the first resource it names (a category's resources may lie in several)."""
     regions: dict[str, RegionLine] = {}
+
+    def region(code: str) -> RegionLine:
+        known = REGIONS.get(code)
+        return regions.setdefault(code, RegionLine(code, known.name if known else code))
+
     for line in lines:
-        known = REGIONS.get(line.region)
-        region = regions.setdefault(line.region, RegionLine(line.region, known.name if known else line.region))
-        region.free_days += line.free_days
-        region.asked_days += line.asked_days + line.asked_by_category
-        region.allocated_days += line.allocated_days
+        item = region(line.region)
+        item.free_days += line.free_days
+        item.allocated_days += line.allocated_days
+    where = {r.id: r.region_code for r in resources}
+    for registration in active:
+        candidates = candidates_of(registration, resources)
+        if candidates:
+            region(where[candidates[0]]).asked_days += registration.days
     return sorted(regions.values(), key=lambda r: r.code)
 
 
 def _registration_lines(registrations: list[Registration], resources: list[RoundResourceRow],
-                        allocations: list[RoundAllocation], names: dict) -> list[RegistrationLine]:
+                        allocations: list[RoundAllocation], names: dict, *, reasons: bool) -> list[RegistrationLine]:
     days: dict[int, list[DayLine]] = defaultdict(list)
     for a in allocations:
         days[a.registration].append(DayLine(a.id, a.day, a.resource, names["resources"].get(a.resource, ""),
@@ -272,8 +280,8 @@ def _registration_lines(registrations: list[Registration], resources: list[Round
             study_programme=names["programmes"].get(r.study_programme, "") if r.study_programme else "",
             school_year=r.school_year, weekdays=as_list(r.weekdays), weeks=as_list(r.weeks), preference=r.preference,
             note=r.note, status=str(r.status), got=len(got),
-            reason=r.unmet_reason if r.status == Registration.Status.active else "",
-            reason_text=reason_label(r.unmet_reason) if r.status == Registration.Status.active else "",
+            reason=r.unmet_reason if reasons and r.status == Registration.Status.active else "",
+            reason_text=reason_label(r.unmet_reason) if reasons and r.status == Registration.Status.active else "",
             allocated=days[r.id], candidates=list(candidates_of(r, resources))))
     return lines
 
@@ -299,10 +307,19 @@ async def list_rounds(uow: UnitOfWork) -> list[dict]:
     """The rounds the actor can act in: staff the ones they run; schools every round open to
     them, with how many registrations their school has in each."""
     actor = uow.actor
-    rows = await AllocationRound.objects().order_by(AllocationRound.registration_closes, ascending=False).order_by(
-        AllocationRound.id, ascending=False).limit(200)
     mine = access.school_ids(actor)
     schools = {o.id: o for o in await Organisation.objects().where(Organisation.id.is_in(mine or [-1]))}
+    query = AllocationRound.objects()
+    if not actor.is_platform_admin:  # asked of the database, so a school never misses a round behind a limit
+        regions = sorted({s.region_code for s in schools.values() if s.kind == Organisation.Kind.school})
+        organisers = sorted(actor.organisation_ids(access.Role.rtc_staff, access.Role.owner_staff))
+        condition = AllocationRound.organiser.is_in(organisers or [-1])
+        if schools:
+            condition |= (AllocationRound.region_code.is_in(regions + [""])
+                          & (AllocationRound.status != AllocationRound.Status.cancelled))
+        query = query.where(condition)
+    rows = await query.order_by(AllocationRound.registration_closes, ascending=False).order_by(
+        AllocationRound.id, ascending=False).limit(200)
     counts: dict[int, int] = defaultdict(int)
     if mine:
         for row in await Registration.select(Registration.allocation_round).where(

@@ -4,8 +4,9 @@ booking or closure" is a property of this one small function (tests/allocation/t
 
 A round hands out whole days: a day counts only when the resource is open that weekday and no
 blocked interval (a closure, a booking that holds the resource with its buffers added, a busy
-block from the owner's calendar) touches any of that day's opening intervals. A booking in a
-lunch gap between two opening intervals does not block the day: the group is not there then."""
+block from the owner's calendar) touches the day from its first opening to its last closing. A
+lunch break between two opening intervals is part of the day: the group keeps the workshop over
+lunch, and the day is booked as one booking (see `day_span`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["free_days", "school_days"]
+__all__ = ["day_span", "free_days", "school_days"]
 
 BRUSSELS = ZoneInfo("Europe/Brussels")  # a constant, not state; opening hours are Brussels wall times
 
@@ -30,23 +31,30 @@ def school_days(first: date, last: date, *, skip: Iterable[date] = ()) -> list[d
     return days
 
 
+def day_span(day: date, opening: Mapping[int, Sequence[tuple[time, time]]],
+             tz: ZoneInfo = BRUSSELS) -> tuple[datetime, datetime] | None:
+    """The day a round gives, as instants: from the first opening to the last closing of that
+    weekday (None when the resource is shut). Opening hours lie in the day, far from the night-time
+    DST change, so no local time here is missing or doubled."""
+    spans = [(opens, closes) for opens, closes in opening.get(day.weekday(), ()) if opens < closes]
+    if not spans:
+        return None
+    return (datetime.combine(day, min(a for a, _b in spans), tz), datetime.combine(day, max(b for _a, b in spans), tz))
+
+
 def free_days(candidates: Iterable[date], opening: Mapping[int, Sequence[tuple[time, time]]],
               blocked: Iterable[tuple[datetime, datetime]], tz: ZoneInfo = BRUSSELS) -> tuple[date, ...]:
     """The candidate days on which the resource is open (`opening`: weekday 0 = Monday -> its
     wall-time intervals, `opens < closes`) and no `blocked` interval `[start, end)` (aware
-    datetimes, any zone) overlaps any opening interval of that day. Sorted, without repeats.
-
-    Wall times become instants with `datetime.combine(day, t, tz)`: opening hours lie in the day,
-    far from the night-time DST change, so no local time here is missing or doubled."""
+    datetimes, any zone) overlaps the day's span (`day_span`). Sorted, without repeats."""
     intervals = sorted((start, end) for start, end in blocked if end > start)
     starts = [start for start, _ in intervals]
     # The longest blocked interval bounds how far back one can start and still reach a window.
     longest = max((end - start for start, end in intervals), default=timedelta(0))
     free = []
     for day in sorted(set(candidates)):
-        windows = [(datetime.combine(day, opens, tz), datetime.combine(day, closes, tz))
-                   for opens, closes in opening.get(day.weekday(), ()) if opens < closes]
-        if windows and not any(_overlaps(intervals, starts, longest, a, b) for a, b in windows):
+        span = day_span(day, opening, tz)
+        if span is not None and not _overlaps(intervals, starts, longest, *span):
             free.append(day)
     return tuple(free)
 

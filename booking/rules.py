@@ -139,6 +139,12 @@ async def check_rules(resource: Resource, times: ResourceTimes, start: datetime,
     if start > moment + timedelta(days=resource.max_advance_days):
         raise _violation("start", _("Book at most %(d)s days ahead.", d=resource.max_advance_days))
     _check_group(resource, group_size)
+    await _check_qualification(resource, teacher_id, start, qualified)
+    _check_times(times, start, end)
+
+
+async def _check_qualification(resource: Resource, teacher_id: int, start: datetime,
+                               qualified: QualificationCheck | None = None) -> None:
     if resource.required_qualification:
         check = qualified or (lambda day: inventory.is_qualified(teacher_id, resource.required_qualification, day))
         if not await check(start.astimezone(BRUSSELS).date()):
@@ -148,16 +154,26 @@ async def check_rules(resource: Resource, times: ResourceTimes, start: datetime,
                 Qualification.id == resource.required_qualification).first()
             raise _violation("qualification", _(
                 "You need the qualification '%(name)s' first; ask the owner for a session.", name=q["name"]))
-    _check_times(times, start, end)
 
 
-def check_placement(resource: Resource, times: ResourceTimes, start: datetime, end: datetime, group_size: int) -> None:
-    """The rules a time given by an allocation round must still meet when it is booked: a real
-    span, a group that fits, within opening hours, not closed and not busy (ValidationFailed)."""
-    if end <= start:
+async def check_day(resource: Resource, times: ResourceTimes, start: datetime, end: datetime, group_size: int,
+                    teacher_id: int, *, at: datetime) -> None:
+    """The rules a whole day given by an allocation round must still meet when it is booked
+    (ValidationFailed): still to come, a group that fits, a teacher with the qualification the
+    resource asks, [start, end) within the day's opening (from its first opening to its last
+    closing, a lunch break included), not closed and not busy. Notice, advance and duration
+    limits are the round's business, not these."""
+    if end <= start or start.astimezone(BRUSSELS).date() != end.astimezone(BRUSSELS).date():
         raise _violation("end", _("The end must come after the start."))
+    if start <= at:
+        raise _violation("start", _("That day has passed."))
     _check_group(resource, group_size)
-    _check_times(times, start, end)
+    await _check_qualification(resource, teacher_id, start)
+    spans = times.week.get(start.astimezone(BRUSSELS).weekday(), [])
+    local_start, local_end = start.astimezone(BRUSSELS).time(), end.astimezone(BRUSSELS).time()
+    if not spans or local_start < spans[0][0] or local_end > max(b for _a, b in spans):
+        raise _violation("start", _opening_message(times.week, start))
+    _check_closed_or_busy(times, start, end)
 
 
 def _check_group(resource: Resource, group_size: int) -> None:
@@ -173,6 +189,10 @@ def _check_times(times: ResourceTimes, start: datetime, end: datetime) -> None:
     opened = availability.opening_spans(times.week, start - timedelta(days=1), end + timedelta(days=1))
     if not availability.fits(opened, start, end):
         raise _violation("start", _opening_message(times.week, start))
+    _check_closed_or_busy(times, start, end)
+
+
+def _check_closed_or_busy(times: ResourceTimes, start: datetime, end: datetime) -> None:
     for a, b in times.closures:
         if a < end and start < b:
             raise _violation("start", _("The resource is closed from %(from)s to %(to)s.",
@@ -191,6 +211,14 @@ def _opening_message(week, start: datetime) -> str:
         return _("The resource is closed on that day; choose a day when it is open.")
     hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
     return _("That day it is open %(hours)s; choose a time within the opening hours.", hours=hours)
+
+
+def overlaps_hold(times: ResourceTimes, start: datetime, end: datetime) -> bool:
+    """Whether another holding booking, with the larger of its buffer and the resource's before
+    and after it, touches [start, end): the conflict of a whole allocated day, whose opening
+    (a lunch break included) `check_day` has already judged."""
+    return any(hold.start - max(hold.buffer, times.buffer) < end and hold.end + max(hold.buffer, times.buffer) > start
+               for hold in times.holds)
 
 
 def conflicts(times: ResourceTimes, start: datetime, end: datetime, ignore: set[int] | None = None) -> bool:

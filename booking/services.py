@@ -243,7 +243,7 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
     if overdue:  # requests past their answer time give way now, not at the next expiry run
         await expire(uow, overdue)
         times.drop(set(overdue))
-    if rules.conflicts(times, start, end):
+    if rules.overlaps_hold(times, start, end) if allocated else rules.conflicts(times, start, end):
         raise _conflict()
     price_cents, alternative_cents = rules.price(resource, start, end, group_size)
     if allocated:  # the round was the decision; its days are not paid online
@@ -275,12 +275,12 @@ async def book_checked(uow: UnitOfWork, resource: Resource, owner_id: int, times
 
 async def book_allocated(uow: UnitOfWork, resource_id: int, start: datetime, end: datetime, group_size: int,
                          study_programme: int | None, purpose: str, *, school_id: int, teacher_id: int) -> Booking:
-    """A day an allocation round gave a school, booked for the teacher who registered it:
-    confirmed at once (the round is the decision, so no approval, notice or advance limit), but
-    only when the resource is still active, holds the group, is open for the whole of
-    [start, end), and is not closed, busy or booked then (ValidationFailed, BookingConflict).
-    Runs in its own savepoint of the caller's transaction, so a day that fails leaves nothing.
-    The caller (allocation) checks who may publish."""
+    """A day an allocation round gave a school ([start, end): the day's first opening to its last
+    closing), booked for the teacher who registered it: confirmed at once (the round is the
+    decision, so no approval, notice or advance limit), but only while the resource is active and
+    the day meets `rules.check_day` and is not booked (ValidationFailed, BookingConflict). Runs in
+    its own savepoint of the caller's transaction, so a day that fails leaves nothing. The caller
+    (allocation) checks who may publish."""
     moment = uow.now()
     taking = _Taking(start, end, moment)
     async with taking:
@@ -288,7 +288,7 @@ async def book_allocated(uow: UnitOfWork, resource_id: int, start: datetime, end
             resource, owner_id = await bookable(resource_id)
             taking.resource = resource
             times = await rules.load_times(resource, start, end, now=moment)
-            rules.check_placement(resource, times, start, end, group_size)
+            await rules.check_day(resource, times, start, end, group_size, teacher_id, at=moment)
             return await book_checked(uow, resource, owner_id, times, start, end, group_size, study_programme,
                                       _purpose(purpose), school_id, teacher_id=teacher_id, allocated=True)
 

@@ -181,19 +181,23 @@ REPORT_ACTIONS = ("region VOV", "region VLI", "all regions")
 # POST /api/v1/rounds for X's resource (a facility in Gent, VOV) and for Y's (Hasselt, VLI);
 # POST /api/v1/rounds/{open}/registrations (an RTC VOV round whose window is open); how many
 # registrations GET /api/v1/rounds/{closed} shows (one, of school A); POST .../allocate on the
-# closed round; POST .../publish on an allocated round (a fresh one per actor); GET /rounds/{closed}.
+# closed round; POST .../publish on an allocated round (a fresh one per actor); GET /rounds/{closed};
+# PATCH and DELETE a (fresh) registration of school A and one of school B in the open round.
 
 ROUND_POLICY = [
-    # actor               open X  open Y  register  registrations seen  allocate  publish  page
-    ("teacher@A",         403,    403,    201,      1,                  403,      403,     YES),
-    ("school_admin@A",    403,    403,    201,      1,                  403,      403,     YES),
-    ("owner_staff@X",     201,    403,    403,      0,                  403,      403,     YES),  # its own resource
-    ("provider_staff@go", 403,    403,    403,      0,                  403,      403,     YES),
-    ("rtc_staff@VOV",     201,    403,    403,      1,                  200,      200,     YES),  # its region only
-    ("platform_admin",    201,    201,    403,      1,                  200,      200,     YES),
-    ("anonymous",         LOGIN,  LOGIN,  LOGIN,    None,               LOGIN,    LOGIN,   LOGIN),
+    # actor               open X  open Y  register  seen  allocate  publish  page   change A  change B  withdraw A  withdraw B
+    ("teacher@A",         403,    403,    201,      1,    403,      403,     YES,   200,      404,      204,        404),
+    ("school_admin@A",    403,    403,    201,      1,    403,      403,     YES,   200,      404,      204,        404),
+    ("owner_staff@X",     201,    403,    403,      0,    403,      403,     YES,   404,      404,      404,        404),
+    ("provider_staff@go", 403,    403,    403,      0,    403,      403,     YES,   404,      404,      404,        404),
+    ("rtc_staff@VOV",     201,    403,    403,      1,    200,      200,     YES,   404,      404,      404,        404),
+    ("platform_admin",    201,    201,    403,      1,    200,      200,     YES,   404,      404,      404,        404),
+    ("anonymous",         LOGIN,  LOGIN,  LOGIN,    None, LOGIN,    LOGIN,   LOGIN, LOGIN,    LOGIN,    LOGIN,      LOGIN),
 ]
-ROUND_ACTIONS = ("open X", "open Y", "register", "registrations seen", "allocate", "publish", "page")
+# owner_staff@X opens a round of its own resource; rtc_staff@VOV only of resources in its region;
+# a registration is changed or withdrawn by its own school only (404 for everyone else: not seen).
+ROUND_ACTIONS = ("open X", "open Y", "register", "registrations seen", "allocate", "publish", "page",
+                 "change A", "change B", "withdraw A", "withdraw B")
 
 # =============================================================================================
 # THE WORLD
@@ -855,6 +859,16 @@ async def test_who_runs_and_joins_an_allocation_round(world, db):
         fresh = await _matrix_round(world, "allocated")
         answers["publish"] = await who.client.post(f"/api/v1/rounds/{fresh.id}/publish", headers=who.api)
         answers["page"] = await who.client.get(f"/rounds/{closed.id}")
+        for school in ("A", "B"):
+            for action in ("change", "withdraw"):
+                row = Registration(allocation_round=open_round.id, school=world.orgs[school].id,
+                                   teacher=world.users[BOOKER[school]].id, pupil_group=world.fresh_name("Groep"),
+                                   days=2, resource=world.resources["X"].id, group_size=4)
+                await row.save()
+                path = f"/api/v1/rounds/{open_round.id}/registrations/{row.id}"
+                answers[f"{action} {school}"] = await (
+                    who.client.patch(path, headers=who.api, json={"days": 1}) if action == "change"
+                    else who.client.delete(path, headers=who.api))
         for action, want in zip(ROUND_ACTIONS, expected, strict=True):
             if action == "registrations seen":
                 if want is None:

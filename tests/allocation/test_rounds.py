@@ -12,7 +12,9 @@ from allocation.tables import AllocationRound, Registration, RoundAllocation
 from booking.tables import Booking
 from core.i18n import BRUSSELS
 from core.tables import AuditEntry, OutboxMessage
+from inventory.tables import Resource
 from tests.allocation.conftest import ROUND_FORM, as_user
+from tests.conftest import RESOURCE_FORM
 
 ROUND = {k: v for k, v in ROUND_FORM.items() if v}
 
@@ -222,3 +224,92 @@ async def test_two_publishes_at_once_book_each_day_once(client, region, clock):
     rows = await RoundAllocation.objects().where(RoundAllocation.allocation_round == round_id)
     made = await Booking.count().where((Booking.resource == region["welding"].id) & (Booking.status == "confirmed"))
     assert len(rows) == 9 and made == 9 and all(row.booking for row in rows)
+
+
+async def test_a_day_with_a_lunch_break_and_a_buffer_is_one_booking_and_a_passed_day_is_not_booked(
+        client, region, clock, uow_for):
+    from accounts.services import system_actor
+    from inventory import services as inventory
+
+    # the welding workshop closes for lunch (12:00-12:30) and needs an hour between bookings
+    await inventory.save_resource(uow_for(system_actor()), region["facility"].id, {
+        **RESOURCE_FORM, "name": "Lasatelier", "category": "welding", "capacity": "10", "price_model": "free",
+        "price": "0", "buffer_minutes": "60", "opening_hours": "ma-vr 08:00-12:00, 12:30-16:00"},
+        resource_id=region["welding"].id)
+    round_id = await _round(client, region)
+    api, url = region["tokens"], f"/api/v1/rounds/{round_id}"
+    await client.post(f"{url}/registrations", headers=api["a"], json={
+        **REGISTRATION, "resource_id": region["welding"].id, "days": 3})
+    clock.advance(days=30)
+    allocated = (await client.post(f"{url}/allocate", headers=api["rtc"], json={"seed": 3})).json()
+    days = sorted(d["day"] for r in allocated["registrations"] for d in r["allocated"])
+    assert len(days) == 3
+    # the RTC publishes late: the first day has begun by then
+    first = datetime.fromisoformat(days[0]).date()
+    clock.moment = datetime(first.year, first.month, first.day, 9, 0, tzinfo=BRUSSELS)
+    published = (await client.post(f"{url}/publish", headers=api["rtc"])).json()
+    problems = [d["problem"] for r in published["registrations"] for d in r["allocated"]]
+    assert (published["booked"], published["not_booked"]) == (2, 1), problems
+    bookings = await Booking.objects().where(Booking.resource == region["welding"].id).order_by(Booking.start)
+    assert [(b.start.astimezone(BRUSSELS).strftime("%H:%M"), b.end.astimezone(BRUSSELS).strftime("%H:%M"))
+            for b in bookings] == [("08:00", "16:00")] * 2
+    assert {b.start.astimezone(BRUSSELS).date().isoformat() for b in bookings} == set(days[1:])
+
+
+async def test_schools_see_their_days_only_once_published(client, region, clock):
+    round_id = await _round(client, region)
+    api, url = region["tokens"], f"/api/v1/rounds/{round_id}"
+    await client.post(f"{url}/registrations", headers=api["a"], json={
+        **REGISTRATION, "resource_id": region["welding"].id, "days": 2, "pupil_group": ""})
+    clock.advance(days=30)
+    await client.post(f"{url}/allocate", headers=api["rtc"], json={"seed": 3})
+    draft = (await client.get(url, headers=api["a"])).json()
+    assert draft["state"] == "allocated" and draft["totals"]["allocated_days"] == 0
+    assert [(r["got"], r["allocated"], r["reason"]) for r in draft["registrations"]] == [(0, [], "")]
+    await client.post(f"{url}/publish", headers=api["rtc"])
+    final = (await client.get(url, headers=api["a"])).json()
+    assert [(r["got"], len(r["allocated"])) for r in final["registrations"]] == [(2, 2)]
+
+
+async def test_a_teacher_of_two_schools_registers_for_the_one_the_round_is_for(client, region, create_user):
+    from accounts.tables import Membership
+
+    far_teacher = region["users"]["far"]  # teaches in Antwerp, and from now on also at Sint-Lucas Eeklo
+    await Membership.insert(Membership(user=far_teacher.id, organisation=region["schools"]["c"].id, role="teacher"))
+    round_id = await _round(client, region)
+    response = await client.post(f"/api/v1/rounds/{round_id}/registrations", headers=region["tokens"]["far"], json={
+        **REGISTRATION, "resource_id": region["welding"].id})
+    assert response.status_code == 201, response.text
+    assert response.json()["school_id"] == region["schools"]["c"].id
+    asked_far = await client.post(f"/api/v1/rounds/{round_id}/registrations", headers=region["tokens"]["far"], json={
+        **REGISTRATION, "resource_id": region["welding"].id, "school_id": region["schools"]["far"].id})
+    assert asked_far.status_code == 403
+
+
+async def test_odd_dates_and_digits_are_refused_not_crashed_on(client, region, clock):
+    far_future = await client.post("/api/v1/rounds", headers=region["tokens"]["rtc"], json={
+        **round_body(region["forklift"]), "period_end": "9999-12-31"})
+    assert far_future.status_code == 422 and "period_end" in far_future.json()["errors"]
+    round_id = await _round(client, region)
+    clock.advance(days=30)
+    token = await as_user(client, "coordinator@rtc-ovl.be")
+    for path, data in ((f"/rounds/{round_id}/allocate", {"seed": "²"}),
+                       (f"/rounds/{round_id}/allocations", {"registration_id": "²", "resource_id": "1", "day": "x"})):
+        response = await client.post(path, data={**data, "_csrf_token": token})
+        assert response.status_code == 422, (path, response.status_code)
+
+
+async def test_a_retired_resource_leaves_the_round(client, region, clock):
+    round_id = await _round(client, region)
+    api, url = region["tokens"], f"/api/v1/rounds/{round_id}"
+    mine = await client.post(f"{url}/registrations", headers=api["a"], json={
+        **REGISTRATION, "resource_id": region["welding"].id})
+    await Resource.update({Resource.status: Resource.Status.retired}).where(Resource.id == region["welding"].id)
+    again = await client.post(f"{url}/registrations", headers=api["b"], json={
+        **REGISTRATION, "resource_id": region["welding"].id, "pupil_group": "7 Magazijn"})
+    assert again.status_code == 422 and "resource_id" in again.json()["errors"]
+    clock.advance(days=30)
+    view = (await client.post(f"{url}/allocate", headers=api["rtc"], json={})).json()
+    assert [r["id"] for r in view["resources"]] == [region["forklift"].id]
+    line = next(r for r in view["registrations"] if r["id"] == mine.json()["id"])
+    assert (line["got"], line["reason"]) == (0, "resource_gone")
