@@ -20,8 +20,12 @@ set WERKBANK_DATABASE_URL to run them on PostgreSQL.
 - allocation (`python -m bench allocation`, see bench/allocation.py): a fair allocation round of
   300 schools and 60 resources over a term, against first-come-first-served of the same round.
 
+- rounds (`python -m bench rounds`, see bench/rounds.py): the same round through the services and
+  a database: allocating (against the pure allocation) and publishing (against allocating).
+
 `python -m bench` runs all of them, `python -m bench demo` the first two, `python -m bench booking`,
-`python -m bench calendars`, `python -m bench reports` and `python -m bench allocation` one each."""
+`python -m bench calendars`, `python -m bench reports`, `python -m bench allocation` and
+`python -m bench rounds` one each."""
 
 from __future__ import annotations
 
@@ -137,7 +141,8 @@ async def bench_search(wb, engine, rounds: int, scale: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking", "calendars", "reports", "allocation"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "demo", "booking", "calendars", "reports", "allocation",
+                                                                   "rounds"])
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (demo: 300, booking: 200, reports: 20)")
     parser.add_argument("--scale", type=int, default=10, help="demo data scale (reports: 10,000 bookings a year each)")
     parser.add_argument("--count", type=int, default=20, help="booking: bookings whose statements are counted")
@@ -179,6 +184,10 @@ def main() -> None:
         from bench import allocation
 
         allocation.main(rounds=args.rounds or 20)
+    if args.which in ("all", "rounds"):
+        from bench import rounds
+
+        rounds.main(rounds=args.rounds or 5)
     if failed:
         raise SystemExit(1)
 
