@@ -33,13 +33,14 @@ def domain_plugins(app: Werkbank) -> list:
     from calendars.plugin import CalendarsPlugin
     from core.plugin import CorePlugin
     from inventory.plugin import InventoryPlugin
+    from needs.plugin import NeedsPlugin
     from payments.plugin import PaymentsPlugin
     from regions.plugin import RegionsPlugin
     from reports.plugin import ReportsPlugin
 
     return [CorePlugin(app), RegionsPlugin(app), AccountsPlugin(app), InventoryPlugin(app), BookingPlugin(app),
             CalendarsPlugin(app), PaymentsPlugin(app), AllocationPlugin(app), ReportsPlugin(app),
-            AdminPlugin(app)]
+            NeedsPlugin(app), AdminPlugin(app)]
 
 
 def build_werkbank(settings: Settings, engine: Engine, clock: Clock | None = None) -> Werkbank:

@@ -14,6 +14,7 @@ from allocation import demo_data as allocation_demo
 from booking import demo_data as booking_demo
 from core.registry import Werkbank
 from inventory import demo_data as inventory_demo
+from needs import demo_data as needs_demo
 from payments import demo_data as payments_demo
 from regions.geocoding import postal_code_point
 from regions.geography import REGIONS, locate
@@ -188,4 +189,5 @@ async def load(wb: Werkbank, scale: int = 1) -> list[DemoLogin]:
         await booking_demo.load(uow, DEMO_PASSWORD)
         await payments_demo.load(uow)
         await allocation_demo.load(uow)
+        await needs_demo.load(uow)
     return LOGINS

@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "calendars.piccolo_app",
         "payments.piccolo_app",
         "allocation.piccolo_app",
+        "needs.piccolo_app",
     ]
 )

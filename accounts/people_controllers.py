@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
-from accounts import people, services
+from accounts import owner_invitations, people, services
 from accounts.auth import login_required
 from accounts.controllers import _client_ip, _session_cookie
 from core.edge import Uow
@@ -89,5 +89,40 @@ class InvitationController(Controller):
                                                 user_agent=request.headers.get("user-agent", ""),
                                                 ip_address=_client_ip(request))
         response = redirect(request, "/", _("Welcome to Werkbank. Your account is ready."))
+        response.set_cookie(_session_cookie(request, session, settings.session_days))
+        return response
+
+
+class OwnerSignUpController(Controller):
+    """The sign-up an invited owner's link leads to: the organisation as the RTC described it, to
+    confirm or correct, and the contact's password."""
+
+    include_in_schema = False
+    path = "/join"
+
+    @get("/{token:str}", name="owner_join")
+    async def show(self, request: Request, uow: Uow, token: FromPath[str]) -> Response:
+        invitation = await owner_invitations.open_owner_invitation(uow, token)
+        return render(request, "accounts/owner_join.html", {
+            "invitation": invitation, "token": token, "form": {}, "fields": {},
+            "kinds": owner_invitations.OWNER_KINDS}, status_code=200 if invitation else 404)
+
+    @post("/{token:str}", name="owner_join_accept")
+    async def accept(self, request: Request, uow: Uow, token: FromPath[str]) -> Response:
+        data = await form_data(request)
+        try:
+            user = await owner_invitations.accept_owner_invitation(uow, token, data)
+        except DomainError as exc:
+            invitation = await owner_invitations.open_owner_invitation(uow, token)
+            return render(request, "accounts/owner_join.html", {
+                "invitation": invitation, "token": token, "form": data, "error": str(exc),
+                "fields": getattr(exc, "fields", {}), "kinds": owner_invitations.OWNER_KINDS},
+                status_code=exc.status_code if invitation else 404)
+        settings = request.app.state.settings
+        session = await services.create_session(uow, user, days=settings.session_days,
+                                                user_agent=request.headers.get("user-agent", ""),
+                                                ip_address=_client_ip(request))
+        response = redirect(request, "/inventory/", _("Welcome to Werkbank. Add your first site and what schools can "
+                                                     "book there."))
         response.set_cookie(_session_cookie(request, session, settings.session_days))
         return response

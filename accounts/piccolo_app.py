@@ -8,6 +8,7 @@ from accounts.tables import (
     LoginAttempt,
     Membership,
     Organisation,
+    OwnerInvitation,
     PasswordResetRequest,
     PasswordResetToken,
     SchoolBill,
@@ -21,7 +22,7 @@ APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[User, Organisation, Membership, Session, ApiToken, LoginAttempt, PasswordResetToken,
-                   PasswordResetRequest, Invitation, SchoolBill],
+                   PasswordResetRequest, Invitation, SchoolBill, OwnerInvitation],
     migration_dependencies=["core.piccolo_app"],
     commands=[],
 )

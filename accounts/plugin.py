@@ -14,7 +14,7 @@ from accounts.api import MeController
 from accounts.auth import AuthMiddleware
 from accounts.controllers import AccountController, OutboxController
 from accounts.labels import kind_label, network_label, role_label
-from accounts.people_controllers import InvitationController, PeopleController
+from accounts.people_controllers import InvitationController, OwnerSignUpController, PeopleController
 from accounts.school_bill_controllers import SchoolBillController
 from accounts.tables import Membership
 from core.jobs import Job
@@ -28,7 +28,7 @@ class AccountsPlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         services.apply_test_password_rounds(self.app.settings)
         app_config.route_handlers.extend([AccountController, OutboxController, MeController, PeopleController,
-                                          InvitationController, SchoolBillController])
+                                          InvitationController, OwnerSignUpController, SchoolBillController])
         app_config.middleware.append(AuthMiddleware())
         self.app.templates.globals.update(role_label=role_label, kind_label=kind_label, network_label=network_label,
                                           role=Membership.Role, manages_people=people.managed_organisations)

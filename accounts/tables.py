@@ -9,6 +9,7 @@ from piccolo.columns import (
     Integer,
     OnDelete,
     Real,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -171,3 +172,26 @@ class SchoolBill(Table, tablename="school_bill"):
     cents_per_pupil = Integer()
     updated_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class OwnerInvitation(Table, tablename="owner_invitation"):
+    """A company, sector fund, training centre or government body not yet on Werkbank, invited by
+    RTC staff to open its infrastructure to schools. The mailed link (only the token's SHA-256 is
+    stored) leads to a sign-up form filled in with what the RTC knew; accepting creates the
+    organisation and its first owner staff account (`organisation`), once, before it expires."""
+
+    email = Varchar(length=320, index=True)
+    organisation_name = Varchar(length=200)
+    kind = Varchar(length=20, choices=Organisation.Kind)
+    postal_code = Varchar(length=4, default="")
+    first_name = Varchar(length=100, default="")
+    last_name = Varchar(length=100, default="")
+    message = Text(default="")
+    invited_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    invited_for = ForeignKey(Organisation, null=True, on_delete=OnDelete.set_null, index=True)  # the RTC
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    withdrawn_at = Timestamptz(null=True, default=None)
+    organisation = ForeignKey(Organisation, null=True, on_delete=OnDelete.set_null)  # made on accepting

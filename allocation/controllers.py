@@ -20,7 +20,7 @@ from core.edge import Uow
 from core.errors import NotAllowed, ValidationFailed
 from core.i18n import format_date, get_language
 from core.i18n import gettext as _
-from core.web import ObjectId, is_htmx, redirect, render
+from core.web import ObjectId, ascii_digits, form_id, is_htmx, redirect, render
 from inventory.tables import Category, Resource, StudyProgramme
 
 Role = Membership.Role
@@ -149,7 +149,7 @@ class RoundPagesController(Controller):
     async def allocate(self, request: Request, uow: Uow, round_id: ObjectId) -> Response:
         data = await _form(request)
         raw = (data.get("seed") or "").strip()
-        if raw and not _digits(raw, 19):
+        if raw and not ascii_digits(raw, 19):
             return await self._page(request, uow, round_id, 422, error=_("The seed is a whole number."),
                                     fields={"seed": _("The seed is a whole number.")})
         try:
@@ -166,7 +166,7 @@ class RoundPagesController(Controller):
         numbers = {}
         for key in ("registration_id", "resource_id"):
             value = (data.get(key) or "").strip()
-            numbers[key] = int(value) if _digits(value, 9) else None
+            numbers[key] = form_id(value)
             if numbers[key] is None:
                 fields[key] = _("Choose one.")
         try:
@@ -221,12 +221,8 @@ def _target(data: dict[str, Any]) -> dict[str, Any]:
 
 def _school_id(data: dict[str, Any]) -> int | None:
     value = (data.get("school") or "").strip()
-    return int(value) if _digits(value, 9) else None
+    return form_id(value)
 
-
-def _digits(value: str, most: int) -> bool:
-    """Only the digits 0-9 (str.isdigit also takes '²'), at most `most` of them."""
-    return 0 < len(value) <= most and value.isascii() and value.isdigit()
 
 
 def _typed(values: dict) -> dict:

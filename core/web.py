@@ -39,6 +39,17 @@ PROBLEM = "application/problem+json"
 # with 400 before it reaches the database).
 MAX_ID = 2**31 - 1
 ObjectId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+
+
+def ascii_digits(value: str, most: int) -> bool:
+    """Only the digits 0-9 (str.isdigit also takes '²', which int() refuses), 1 to `most` of them."""
+    return 0 < len(value) <= most and value.isascii() and value.isdigit()
+
+
+def form_id(value: str | None) -> int | None:
+    """An id typed or chosen in a form, or None when it is not one (never an exception)."""
+    value = (value or "").strip()
+    return int(value) if ascii_digits(value, 10) and 1 <= int(value) <= MAX_ID else None
 QueryId = Annotated[int, QueryParameter(ge=1, le=MAX_ID)]
 
 def full_path(scope: Scope) -> str:

@@ -96,7 +96,7 @@ class ReportPagesController(Controller):
     async def regions(self, request: Request, uow: Uow) -> Response:
         scope = scope_for(uow.actor)
         context = {"choices": await form_choices(scope), "form": request.query_params, "kpi": kpis.definition,
-                   "f": formatting, "scope": scope, "errors": {}, "report": None,
+                   "f": formatting, "scope": scope, "errors": {}, "report": None, "sections": [],
                    "today": report_request.today_in_brussels(uow.now())}
         try:
             _scope, wanted, report = await self._report(request, uow)
@@ -105,7 +105,9 @@ class ReportPagesController(Controller):
             return render(request, "reports/regions.html", context, block="report", status_code=422 if not is_htmx(request)
                           else 200)
         query = urlencode(wanted.query())
-        context.update(report=report, wanted=wanted, query=query, charts=report_charts(report))
+        sections = [section for hook in uow.app.hooks.get("report.sections")  # higher domains (needs) add theirs
+                    for section in await hook(uow, _scope, wanted)]
+        context.update(report=report, wanted=wanted, query=query, charts=report_charts(report), sections=sections)
         return render(request, "reports/regions.html", context, block="report")
 
     async def _download(self, request: Request, uow: Uow, extension: str) -> Response:

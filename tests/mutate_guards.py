@@ -243,6 +243,20 @@ MUTATIONS: list[Mutation] = [
         "    visible = registrations\n",
         "allocation round: every school sees every school's registrations",
     ),
+    # --- needs/access.py: who sees a need ----------------------------------------------------------
+    Mutation(
+        "needs/access.py",
+        "        open_regions=frozenset(await owner_regions(owners)),\n",
+        "        open_regions=frozenset({'VOV', 'VLI', 'VAN', 'VWV', 'VBR'}) if owners else frozenset(),\n",
+        "needs: owner staff see the needs of every region",
+    ),
+    Mutation(
+        "needs/access.py",
+        "        networks=frozenset(actor.networks(Role.provider_staff)),\n",
+        "        networks=frozenset(n.value for n in Organisation.Network if n.value) if actor.has_role(Role.provider_staff) "
+        "else frozenset(),\n",
+        "needs: provider staff see every network's needs in detail",
+    ),
 ]
 
 

@@ -199,6 +199,23 @@ ROUND_POLICY = [
 ROUND_ACTIONS = ("open X", "open Y", "register", "registrations seen", "allocate", "publish", "page",
                  "change A", "change B", "withdraw A", "withdraw B")
 
+# --- needs ------------------------------------------------------------------------------------
+# A need of school A (Gent, GO!) and one of school B (Hasselt, katholiek), both welding:
+# GET /api/v1/needs/{id} and .../matches for each; POST /api/v1/needs (for one's own school);
+# POST .../offers on A's need with X's resource (a facility in Gent); GET /needs (the page).
+
+NEED_POLICY = [
+    # actor               see A  see B  matches A  record  offer X on A  page
+    ("teacher@A",         YES,   404,   YES,       201,    403,          YES),
+    ("school_admin@A",    YES,   404,   YES,       201,    403,          YES),
+    ("owner_staff@X",     YES,   404,   YES,       403,    201,          YES),  # needs in its facilities' regions
+    ("provider_staff@go", YES,   404,   YES,       403,    403,          YES),  # its network's schools (A is GO!)
+    ("rtc_staff@VOV",     YES,   404,   YES,       403,    403,          YES),  # its region
+    ("platform_admin",    YES,   YES,   YES,       403,    201,          YES),  # no school to record for
+    ("anonymous",         LOGIN, LOGIN, LOGIN,     LOGIN,  LOGIN,        LOGIN),
+]
+NEED_ACTIONS = ("see A", "see B", "matches A", "record", "offer X on A", "page")
+
 # =============================================================================================
 # THE WORLD
 # =============================================================================================
@@ -451,7 +468,7 @@ def test_the_policy_tables_are_complete_and_consistent():
                 assert expected in (YES, 403), f"{where}: who sees a booking is refused with 403, not {expected}"
             else:
                 assert expected == see, f"{where}: who cannot see a booking gets {see}, not {expected}"
-    for table in (REQUEST_POLICY, INVENTORY_POLICY, PLATFORM_POLICY, REPORT_POLICY, ROUND_POLICY):
+    for table in (REQUEST_POLICY, INVENTORY_POLICY, PLATFORM_POLICY, REPORT_POLICY, ROUND_POLICY, NEED_POLICY):
         assert {row[0] for row in table} == set(MATRIX_ACTORS), "every actor has a row"
 
 
@@ -888,4 +905,40 @@ async def test_who_runs_and_joins_an_allocation_round(world, db):
         status = (await AllocationRound.objects().where(AllocationRound.id == fresh.id).first()).status
         ledger.record(cell_name(actor, "publish leaves", "-", "round", "db"),
                       (status == "published") == (expected[5] == 200), f"status {status}")
+    ledger.conclude()
+
+
+# =============================================================================================
+# NEEDS
+# =============================================================================================
+
+async def test_who_sees_records_and_answers_needs(world, db):
+    from inventory.tables import Category
+    from needs.tables import Need
+
+    ledger = Ledger("needs", db.kind)
+    welding = (await Category.select(Category.id).where(Category.slug == "welding").first())["id"]
+    needs = {}
+    for school in ("A", "B"):
+        row = Need(school=world.orgs[school].id, recorded_by=world.users[BOOKER[school]].id, category=welding,
+                   pupils=8, days_per_year=4, region_code=world.orgs[school].region_code, reason="missing")
+        await row.save()
+        needs[school] = row.id
+    body = {"category": "welding", "pupils": 8, "days_per_year": 3, "reason": "outdated"}
+    for actor, *expected in NEED_POLICY:
+        who = world.actors[actor]
+        answers = {
+            "see A": await who.client.get(f"/api/v1/needs/{needs['A']}", headers=who.api),
+            "see B": await who.client.get(f"/api/v1/needs/{needs['B']}", headers=who.api),
+            "matches A": await who.client.get(f"/api/v1/needs/{needs['A']}/matches", headers=who.api),
+            "record": await who.client.post("/api/v1/needs", headers=who.api, json=body),
+            "offer X on A": await who.client.post(f"/api/v1/needs/{needs['A']}/offers", headers=who.api, json={
+                "message": "Woensdag is het atelier vrij.", "resource_id": world.resources["X"].id}),
+            "page": await who.client.get("/needs"),
+        }
+        for action, want in zip(NEED_ACTIONS, expected, strict=True):
+            response = answers[action]
+            got = YES if response.status_code == 200 and want == YES else outcome(response)
+            ledger.record(cell_name(actor, action, "-", "need", "html" if action == "page" else "api"), got == want,
+                          f"expected {want}, got {describe(response)}")
     ledger.conclude()

@@ -1,0 +1,1 @@
+"""Needs, matches and the regional dialogue (issue 14)."""
