@@ -15,7 +15,7 @@ from allocation.allocating import candidates_of
 from allocation.labels import reason_label, round_status_label
 from allocation.loading import as_list
 from allocation.services import RoundResourceRow, get_round, round_resources, today, window_state
-from allocation.tables import AllocationRound, Registration, RoundAllocation
+from allocation.tables import AllocationRound, Registration, RoundAllocation, RoundResource
 from core.i18n import get_language
 from core.uow import UnitOfWork
 from inventory.tables import Category, StudyProgramme
@@ -304,8 +304,9 @@ def _school_lines(rnd: AllocationRound, active: list[Registration], allocations:
 
 
 async def list_rounds(uow: UnitOfWork) -> list[dict]:
-    """The rounds the actor can act in: staff the ones they run; schools every round open to
-    them, with how many registrations their school has in each."""
+    """The rounds the actor can act in: staff the ones they run (and an owner's staff the rounds
+    that share out its resources); schools every round open to them, with how many
+    registrations their school has in each."""
     actor = uow.actor
     mine = access.school_ids(actor)
     schools = {o.id: o for o in await Organisation.objects().where(Organisation.id.is_in(mine or [-1]))}
@@ -314,6 +315,10 @@ async def list_rounds(uow: UnitOfWork) -> list[dict]:
         regions = sorted({s.region_code for s in schools.values() if s.kind == Organisation.Kind.school})
         organisers = sorted(actor.organisation_ids(access.Role.rtc_staff, access.Role.owner_staff))
         condition = AllocationRound.organiser.is_in(organisers or [-1])
+        owners = sorted(actor.organisation_ids(access.Role.owner_staff))
+        if owners:  # an RTC's rounds that share out an owner's resources: the owner follows them
+            condition |= AllocationRound.id.is_in(RoundResource.select(RoundResource.allocation_round).where(
+                RoundResource.resource.facility.owner.is_in(owners)))
         if schools:
             condition |= (AllocationRound.region_code.is_in(regions + [""])
                           & (AllocationRound.status != AllocationRound.Status.cancelled))
@@ -329,9 +334,6 @@ async def list_rounds(uow: UnitOfWork) -> list[dict]:
     found = []
     for rnd in rows:
         manage = access.can_manage(actor, rnd)
-        open_to_me = any(access.may_register_school(rnd, school) for school in schools.values())
-        if not (manage or open_to_me):
-            continue
         if not manage and rnd.status == AllocationRound.Status.cancelled:
             continue
         state = window_state(rnd, day)

@@ -41,7 +41,8 @@ async def home_panels(uow: UnitOfWork) -> list[dict]:
         return []
     rounds = await overview.list_rounds(uow)
     waiting = [r for r in rounds if r["manage"] and r["state"] in ("closed", "allocated")]
-    open_now = [r for r in rounds if not r["manage"] and r["state"] == "open"]
+    schools = actor.has_role(Role.teacher, Role.school_admin)
+    open_now = [r for r in rounds if schools and not r["manage"] and r["state"] == "open"]
     if not (waiting or open_now):
         return []
     return [{"roles": ["teacher", "school_admin", "rtc_staff", "owner_staff", "platform_admin"],

@@ -65,7 +65,7 @@ async def test_the_report_section_counts_needs_offers_bookings_and_dialogues(cli
     sections = await report.report_sections(needs_world["rtc_vov"], scope_for(needs_world["rtc_vov"].actor), period)
     with use_language("en"):
         html = render("needs/_report_section.html", env=needs_world["admin"].app.templates, section=sections[0])
-    assert 'data-figure="needs.offers_booked">1<' in html and 'data-figure="phase_outs.open"' in html
+    assert 'data-section-figure="needs.offers_booked">1<' in html and 'data-section-figure="phase_outs.open"' in html
 
 
 async def test_the_home_page_shows_the_way_to_the_needs(client, needs_world, api_headers):
